@@ -9,8 +9,10 @@
  * identity (pci_config_set_*), declares BARs (pci_register_bar) and
  * capabilities (pci_add_capability, msix_init_exclusive_bar, msi_init,
  * pci_pm_init).  The PCI core then records that configuration as the
- * power-on state: every reset (pci_device_reset) restores it, calls the
- * type's reset hook and lowers INTx.
+ * power-on state: every reset (pci_device_reset) first calls the type's
+ * reset hook (which drains the device's in-flight work), then restores the
+ * power-on config space, clears MSI/MSI-X state and lowers INTx, so nothing
+ * the device raised while draining survives the reset.
  *
  * Threads: config-space and BAR callbacks run on the transport's connection
  * thread, serialised per device.  pci_set_irq(), msix_notify() and
@@ -102,10 +104,17 @@ struct PCIDevice {
     void *transport_opaque;
 
     /* Optional config-space hooks, set by the device in realize.  They run
-     * with d->lock held and may call pci_default_config_read/write. */
+     * with d->lock held and may call pci_default_config_read/write.  They
+     * must not wait for the device's iothread (which may be blocked on
+     * d->lock in pci_set_irq()). */
     uint32_t (*config_read)(PCIDevice *d, uint32_t addr, unsigned len);
     void (*config_write)(PCIDevice *d, uint32_t addr, uint32_t val,
                          unsigned len);
+
+    /* Private to hw/pci. */
+    uint8_t cap_used[PCI_CONFIG_SPACE_SIZE];    /* header/capability bytes */
+    uint8_t pm_cap;
+    bool intx_out;                              /* level the transport saw */
 };
 
 static inline PCIDevice *PCI_DEVICE(Device *dev)
@@ -146,7 +155,8 @@ bool pci_bar_access(PCIDevice *d, int bar, uint64_t offset, unsigned size,
 /* Guest-programmed base address of @bar, or PCI_ALL_ONES if unassigned. */
 uint64_t pci_bar_address(PCIDevice *d, int bar);
 
-/* Full function reset to the power-on state (config space included). */
+/* Full function reset to the power-on state (config space included; see
+ * the order above).  Must not be called with d->lock held. */
 void pci_device_reset(PCIDevice *d);
 
 /* Current effective INTx level (after INTX_DISABLE). */
