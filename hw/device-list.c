@@ -3,7 +3,9 @@
  */
 #include "qemu-remote/osdep.h"
 #include "hw/qdev.h"
+#include "hw/misc/testdev.h"
 
 const DeviceType *const device_types[] = {
+    &testdev_type,
     NULL
 };

@@ -14,8 +14,17 @@ const char *pci_dev_name(const PCIDevice *d)
 void pci_device_set_transport(PCIDevice *d, const PCITransportOps *ops,
                               void *opaque)
 {
+    /* Once realized, other threads may be raising interrupts through it. */
+    bool realized = d->qdev.realized;
+
+    if (realized) {
+        g_mutex_lock(&d->lock);
+    }
     d->transport = ops;
     d->transport_opaque = opaque;
+    if (realized) {
+        g_mutex_unlock(&d->lock);
+    }
 }
 
 static void pci_release(PCIDevice *d)

@@ -59,7 +59,8 @@ typedef struct PCIBar {
 
 /*
  * What the transport serving a device can do.  Set with
- * pci_device_set_transport() before realize.
+ * pci_device_set_transport() before realize (capabilities and BAR types
+ * depend on it); a transport going away sets NULL.
  */
 typedef struct PCITransportOps {
     /* The effective level of INTx pin A changed (INTX_DISABLE already
@@ -124,6 +125,8 @@ static inline PCIDevice *PCI_DEVICE(Device *dev)
 
 /* --- transport side ------------------------------------------------- */
 
+/* Binds @ops/@opaque (NULL: none) as the device's transport.  Safe while
+ * the device runs: the callbacks are swapped under d->lock. */
 void pci_device_set_transport(PCIDevice *d, const PCITransportOps *ops,
                               void *opaque);
 
