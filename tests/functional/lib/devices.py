@@ -29,6 +29,10 @@ BLK_KINDS = ('qemu-remote', 'x-remote', 'in-process', 'vhost-user')
 QEMU = os.environ.get('QEMU_SYSTEM', 'qemu-system-x86_64')
 QSD = os.environ.get('QEMU_STORAGE_DAEMON', 'qemu-storage-daemon')
 
+# In the polled mode (machine.POLLED_APPEND) virtio_blk turns the queues
+# beyond the first into poll queues: the device must offer two.
+POLLED_QUEUES = 2
+
 # How long a vhost-user backend may take to create its socket.
 SOCKET_TIMEOUT = 30
 
@@ -123,7 +127,8 @@ class VhostUser:
 
     BACKEND_ARGV may contain '{socket}', replaced by the socket path (in the
     boot's private directory).  VMM_DEVICE is the -device string without
-    chardev=, e.g. 'vhost-user-blk-pci,num-queues=1'."""
+    chardev=, e.g. 'vhost-user-blk-pci,num-queues=1'.  The backend keeps
+    serving after the VMM leaves; the machine stops it with SIGTERM."""
 
     def __init__(self, backend_argv, vmm_device, name='backend'):
         self.backend_argv = list(backend_argv)
@@ -133,7 +138,7 @@ class VhostUser:
     def prepare(self, m):
         path = m.path(self.name + '.sock')
         argv = [a.replace('{socket}', path) for a in self.backend_argv]
-        backend = m.spawn(self.name, argv)
+        backend = m.spawn(self.name, argv, daemon=True)
         deadline = time.monotonic() + SOCKET_TIMEOUT
         while not os.path.exists(path):
             if not backend.running():
@@ -159,11 +164,14 @@ def _blockdev(node, image, readonly):
     return opts + (',read-only=on' if readonly else '')
 
 
-def blk(kind, image, readonly=False, devid='vblk0', props=''):
+def blk(kind, image, readonly=False, polled=False, devid='vblk0', props=''):
     """A virtio-blk disk backed by the raw file IMAGE, served the KIND way
-    (one of BLK_KINDS).  PROPS: extra ',prop=value' for the device."""
+    (one of BLK_KINDS).  POLLED: the guest boots in the polled mode (the
+    device then offers POLLED_QUEUES queues).  PROPS: extra ',prop=value'."""
     node = devid + '-file'
     bdev = _blockdev(node, image, readonly)
+    queues = POLLED_QUEUES if polled else 1
+    props = ',num-queues=%d%s' % (queues, props)
     dev = 'virtio-blk-pci,id=%s,drive=%s%s' % (devid, node, props)
     if kind == 'qemu-remote':
         binary = qemu_remote_binary()
@@ -176,10 +184,9 @@ def blk(kind, image, readonly=False, devid='vblk0', props=''):
         return InProcess(['-blockdev', bdev, '-device', dev])
     if kind == 'vhost-user':
         export = ('type=vhost-user-blk,id=exp-%s,node-name=%s,addr.type=unix,'
-                  'addr.path={socket},writable=%s'
-                  % (devid, node, 'off' if readonly else 'on'))
+                  'addr.path={socket},writable=%s,num-queues=%d'
+                  % (devid, node, 'off' if readonly else 'on', queues))
         return VhostUser([QSD, '--blockdev', bdev, '--export', export],
-                         'vhost-user-blk-pci,id=%s,num-queues=1%s'
-                         % (devid, props))
+                         'vhost-user-blk-pci,id=%s%s' % (devid, props))
     raise ValueError('unknown virtio-blk setup %r (one of %s)'
                      % (kind, ', '.join(BLK_KINDS)))

@@ -3,6 +3,7 @@
     image = guest.build()            # cached; raises guest.Unavailable
     image.kernel, image.initrd, image.kver
     guest.build_tiny()               # busybox-only initramfs (boot disks)
+    guest.make_bootdisk(path, image, append)   # FAT + syslinux disk image
 """
 
 import base64
@@ -11,7 +12,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'guest'))
-import mkguest  # noqa: E402  (path set up above)
+import mkbootdisk  # noqa: E402  (path set up above)
+import mkguest  # noqa: E402
 
 Unavailable = mkguest.GuestBuildError
 
@@ -45,3 +47,9 @@ def cmdline_script(script):
     """Kernel command-line argument carrying SCRIPT to the guest's /init
     (for guests without fw_cfg, e.g. the tiny one)."""
     return 'qr.test=' + base64.b64encode(script.encode()).decode()
+
+
+def make_bootdisk(path, image, append):
+    """Write a FAT disk image at PATH that boots IMAGE's kernel and initrd
+    with syslinux and kernel arguments APPEND (see mkbootdisk.py)."""
+    mkbootdisk.make_bootdisk(path, image.kernel, image.initrd, append)

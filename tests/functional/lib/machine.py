@@ -65,11 +65,15 @@ def _die_with_parent():
 
 
 class Process:
-    """A child process with its stdout/stderr in files of the run directory."""
+    """A child process with its stdout/stderr in files of the run directory.
+    A DAEMON (e.g. a vhost-user backend) is expected to outlive the VMM: it is
+    sent SIGTERM once the VMM is gone, and that does not count as killed."""
 
-    def __init__(self, name, argv, workdir, pass_fds=(), env=None):
+    def __init__(self, name, argv, workdir, pass_fds=(), env=None,
+                 daemon=False):
         self.name = name
         self.argv = list(argv)
+        self.daemon = daemon
         self.stdout_path = os.path.join(workdir, name + '.stdout')
         self.stderr_path = os.path.join(workdir, name + '.stderr')
         self.killed = False
@@ -94,13 +98,15 @@ class Process:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self):
-        """SIGTERM, then SIGKILL after EXIT_GRACE; always reaps."""
+    def stop(self, expected=False):
+        """SIGTERM, then SIGKILL after EXIT_GRACE; always reaps.  Marks the
+        process killed unless EXPECTED and SIGTERM sufficed."""
         if self.popen.poll() is not None:
             return
-        self.killed = True
+        self.killed = not expected
         self.popen.terminate()
         if self.wait(EXIT_GRACE) is None:
+            self.killed = True
             self.popen.kill()
             self.popen.wait()
 
@@ -215,9 +221,11 @@ class Machine:
         """A path inside this boot's private directory."""
         return os.path.join(self.workdir, name)
 
-    def spawn(self, name, argv, pass_fds=(), env=None):
-        """Start a helper process; it is stopped and reaped by run()."""
-        p = Process(name, argv, self.workdir, pass_fds, env)
+    def spawn(self, name, argv, pass_fds=(), env=None, daemon=False):
+        """Start a helper process; it is stopped and reaped by run().  A
+        DAEMON keeps running after the VMM exits and gets SIGTERM then;
+        other helpers must exit by themselves (see Process)."""
+        p = Process(name, argv, self.workdir, pass_fds, env, daemon)
         self._procs.append(p)
         return p
 
@@ -231,7 +239,9 @@ class Machine:
                 # Shared RAM: the remote device process maps it for DMA.
                 '-object', 'memory-backend-memfd,id=mem,size=%s,share=on' % mem,
                 '-chardev', 'file,id=con0,path=/dev/fd/%d' % console_fd,
-                '-serial', 'chardev:con0']
+                '-serial', 'chardev:con0',
+                # A guest reboot (panic=-1, a crash) ends the boot instead.
+                '-no-reboot']
         if self.polled:
             argv += ['-smp', POLLED_SMP]
         if self.image:
@@ -239,9 +249,7 @@ class Machine:
             if self.polled:
                 append += POLLED_APPEND
             argv += ['-kernel', self.image.kernel, '-initrd', self.image.initrd,
-                     '-append', ' '.join(append + self.append),
-                     # panic=-1 reboots at once; -no-reboot turns that into exit.
-                     '-no-reboot']
+                     '-append', ' '.join(append + self.append)]
         if script_path:
             argv += ['-fw_cfg', 'name=opt/test,file=%s' % script_path]
         return argv + self.args
@@ -282,7 +290,9 @@ class Machine:
             # The console pipe reaches EOF once the VMM is gone.
             reader.join(EXIT_GRACE)
             for p in self._procs[1:]:
-                if p.wait(EXIT_GRACE) is None:
+                if p.daemon:
+                    p.stop(expected=True)
+                elif p.wait(EXIT_GRACE) is None:
                     p.stop()
             res.console = reader.text()
             res.status, res.output = parse_console(res.console)
