@@ -23,6 +23,7 @@
 /* States alive in this process, for the abort handler. */
 #define MAX_LIVE_STATES 8
 static QTestState *live_states[MAX_LIVE_STATES];
+static char *scratch_dir;
 
 static const char *vmm_binary(void)
 {
@@ -242,11 +243,14 @@ static void abort_handler(int sig)
             remove_dir(s->dir);
         }
     }
+    if (scratch_dir) {
+        remove_dir(scratch_dir);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-static void register_live(QTestState *s)
+static void install_abort_handler(void)
 {
     static bool handler_installed;
 
@@ -257,6 +261,11 @@ static void register_live(QTestState *s)
         sigaction(SIGABRT, &sa, NULL);
         handler_installed = true;
     }
+}
+
+static void register_live(QTestState *s)
+{
+    install_abort_handler();
     for (unsigned i = 0; i < MAX_LIVE_STATES; i++) {
         if (!live_states[i]) {
             live_states[i] = s;
@@ -272,6 +281,29 @@ static void unregister_live(QTestState *s)
             live_states[i] = NULL;
         }
     }
+}
+
+static void remove_scratch_dir(void)
+{
+    remove_dir(scratch_dir);
+    g_free(scratch_dir);
+    scratch_dir = NULL;
+}
+
+const char *qtest_scratch_dir(void)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!scratch_dir) {
+        scratch_dir = g_dir_make_tmp("qtest-files-XXXXXX", &err);
+        if (!scratch_dir) {
+            g_printerr("libqtest: %s\n", err->message);
+            return NULL;
+        }
+        install_abort_handler();
+        atexit(remove_scratch_dir);
+    }
+    return scratch_dir;
 }
 
 /* Runs in the child between fork and exec: die with the test program, so

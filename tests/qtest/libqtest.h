@@ -124,6 +124,14 @@ bool qtest_ok(QTestState *s);
  * qtest_quit()).  Files a test puts there are removed with it. */
 const char *qtest_tmpdir(QTestState *s);
 
+/*
+ * A directory private to this test program, for files devices use (disk
+ * images) that must exist before qtest_start().  Created on first call;
+ * removed with its files at exit and by the abort handler.  NULL (with a
+ * message) when it cannot be created.
+ */
+const char *qtest_scratch_dir(void);
+
 /* Number of remote processes (1 for ours; one per device for QEMU's). */
 unsigned qtest_remote_count(QTestState *s);
 
