@@ -478,7 +478,9 @@ void *dma_table_translate_uaddr(DMATable *t, uint64_t uaddr, uint64_t len,
     for (unsigned i = 0; i < t->n; i++) {
         const DMAMapping *m = t->r[i];
 
-        if (uaddr >= m->uaddr && range_fits(uaddr - m->uaddr, len, m->size)) {
+        /* uaddr 0: granted without a VMM address (mpqemu, vfio-user). */
+        if (m->uaddr && uaddr >= m->uaddr &&
+            range_fits(uaddr - m->uaddr, len, m->size)) {
             if (gpa) {
                 *gpa = m->gpa + (uaddr - m->uaddr);
             }

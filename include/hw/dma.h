@@ -104,8 +104,9 @@ void *dma_table_translate(DMATable *table, uint64_t gpa, uint64_t len);
 
 /*
  * Host pointer for the VMM virtual range [@uaddr, @uaddr + @len) (vhost-user
- * ring addresses); NULL unless it lies inside one region.  If @gpa is not
- * NULL it receives the guest-physical address of @uaddr.
+ * ring addresses); NULL unless it lies inside one region granted with a
+ * uaddr (regions with uaddr 0 never match).  If @gpa is not NULL it
+ * receives the guest-physical address of @uaddr.
  */
 void *dma_table_translate_uaddr(DMATable *table, uint64_t uaddr,
                                 uint64_t len, uint64_t *gpa);
