@@ -31,6 +31,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,6 +47,10 @@ TOOLS = ['fio', 'lspci', 'mkfs.ext2', 'e2fsck']
 DATA_FILES = ['/usr/share/misc/pci.ids']
 
 BUSYBOX = '/bin/busybox'
+
+# Guests not used for this long are removed when another one is built (each
+# edit of these scripts makes a new ~45 MiB guest).
+PRUNE_AFTER_DAYS = 2
 
 
 class GuestBuildError(Exception):
@@ -273,6 +278,17 @@ def build_initramfs(kver, full=True):
     return cpio.finish()
 
 
+def prune(root, keep):
+    """Remove guest directories under ROOT other than KEEP that were not used
+    for PRUNE_AFTER_DAYS."""
+    limit = time.time() - PRUNE_AFTER_DAYS * 86400
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if (name.startswith('guest-') and path != keep
+                and os.path.getmtime(path) < limit):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def build(kver=None, force=False):
     """Return the cache directory holding vmlinuz and initramfs.cpio.gz for
     kernel KVER (default: default_kernel()), building it first if needed.
@@ -280,6 +296,7 @@ def build(kver=None, force=False):
     kver = kver or default_kernel()
     out = guest_dir(kver)
     if not force and os.path.exists(os.path.join(out, 'initramfs.cpio.gz')):
+        os.utime(out)       # in use: keep it from being pruned
         return out
     root = cache_root()
     os.makedirs(root, exist_ok=True)
@@ -307,6 +324,7 @@ def build(kver=None, force=False):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        prune(root, out)
     return out
 
 
