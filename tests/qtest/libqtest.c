@@ -219,9 +219,10 @@ static void remove_dir(const char *dir)
 }
 
 /*
- * A failed g_assert aborts the test program: take the children and files
- * with it.  (Not async-signal-safe in the strict sense, but SIGABRT here
- * comes synchronously from g_assert/abort in the main thread.)
+ * A failed g_assert aborts the test program, and a timeout terminates it:
+ * take the children and files with it.  (Not async-signal-safe in the
+ * strict sense: SIGABRT comes synchronously from g_assert in the main
+ * thread, and a test ended by SIGTERM is being thrown away anyway.)
  */
 static void abort_handler(int sig)
 {
@@ -259,6 +260,9 @@ static void install_abort_handler(void)
 
         sigemptyset(&sa.sa_mask);
         sigaction(SIGABRT, &sa, NULL);
+        /* meson's timeout ends a test with SIGTERM; ^C sends SIGINT. */
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
         handler_installed = true;
     }
 }

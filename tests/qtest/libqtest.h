@@ -29,8 +29,9 @@
  * its teardown instead of hanging.
  *
  * Cleanup: qtest_quit() kills what is still running and removes every
- * socket and file.  If the test program aborts (a failed g_assert), an
- * abort handler kills the children and removes the files as well.
+ * socket and file.  If the test program aborts (a failed g_assert) or is
+ * terminated (SIGTERM, SIGINT), a handler kills the children and removes
+ * the files as well; children also get PR_SET_PDEATHSIG.
  */
 #ifndef TESTS_QTEST_LIBQTEST_H
 #define TESTS_QTEST_LIBQTEST_H

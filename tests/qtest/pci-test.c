@@ -107,15 +107,14 @@ static QTestState *start_pair(unsigned ndevices, const char *remote_args)
     return qts;
 }
 
+/* Finds the next device under test on bus 0 at or after @from_devfn, by
+ * vendor/device ID, and checks it is the proxy of device @id. */
 static void find_dut(QTestState *qts, QPCIBus *bus, const char *id,
-                     QPCIDevice *dev)
+                     int from_devfn, QPCIDevice *dev)
 {
-    int devfn = qtest_device_devfn(qts, id);
-
-    g_assert_cmpint(devfn, >=, 0);
-    qpci_bus_init(bus, qts);
-    qpci_device_at(bus, devfn, dev);
-    g_assert_cmphex(qpci_config_readw(dev, PCI_VENDOR_ID), ==, dut->vendor);
+    g_assert_true(qpci_find_device(bus, dut->vendor, dut->device, from_devfn,
+                                   dev));
+    g_assert_cmpint(dev->devfn, ==, qtest_device_devfn(qts, id));
 }
 
 /* Maps the scratch BARs of @dev and enables decoding and bus mastering. */
@@ -134,7 +133,8 @@ static bool shared_pair(void)
     }
     if (!shared_qts) {
         shared_qts = start_pair(1, NULL);
-        find_dut(shared_qts, &shared_bus, "d0", &shared_dev);
+        qpci_bus_init(&shared_bus, shared_qts);
+        find_dut(shared_qts, &shared_bus, "d0", 0, &shared_dev);
         map_dut(&shared_dev, &shared_mmio, &shared_io);
     }
     return true;
@@ -523,7 +523,8 @@ static void test_system_reset_restores_power_on_state(void)
         return;
     }
     qts = start_pair(1, NULL);
-    find_dut(qts, &bus, "d0", &dev);
+    qpci_bus_init(&bus, qts);
+    find_dut(qts, &bus, "d0", 0, &dev);
     map_dut(&dev, &mmio, &io);
     qpci_io_writel(&dev, &mmio, TESTDEV_REG_SCRATCH, 0xcafe);
     qpci_io_writel(&dev, &io, TESTDEV_IO_SCRATCH, 0xbeef);
@@ -552,8 +553,9 @@ static void test_two_devices_answer_independently(void)
         return;
     }
     qts = start_pair(2, NULL);
-    find_dut(qts, &bus, "d0", &d0);
-    qpci_device_at(&bus, qtest_device_devfn(qts, "d1"), &d1);
+    qpci_bus_init(&bus, qts);
+    find_dut(qts, &bus, "d0", 0, &d0);
+    find_dut(qts, &bus, "d1", d0.devfn + 1, &d1);
     map_dut(&d0, &m0, &i0);
     map_dut(&d1, &m1, &i1);
 
