@@ -375,6 +375,29 @@ static void test_mmio_8_byte_access_is_split(void)
     qpci_io_writeq(&shared_dev, b, reg, 0);
 }
 
+static void test_bar_moved_answers_at_new_address(void)
+{
+    uint8_t reg = PCI_BASE_ADDRESS_0 + 4 * dut->mmio_bar;
+    QPCIBar old;
+
+    if (!shared_pair()) {
+        return;
+    }
+    old = shared_mmio;
+
+    /* Reprogrammed while decoding is on: the remote must decode accesses
+     * against the new base the VMM now forwards. */
+    shared_mmio = qpci_map_bar(&shared_dev, dut->mmio_bar);
+    qpci_io_writel(&shared_dev, &shared_mmio, dut->mmio_scratch, 0x600d);
+
+    g_assert_cmphex(shared_mmio.addr, !=, old.addr);
+    g_assert_cmphex(qpci_config_readl(&shared_dev, reg) &
+                    PCI_BASE_ADDRESS_MEM_MASK, ==, shared_mmio.addr);
+    g_assert_cmphex(qpci_io_readl(&shared_dev, &shared_mmio,
+                                  dut->mmio_scratch), ==, 0x600d);
+    qpci_io_writel(&shared_dev, &shared_mmio, dut->mmio_scratch, 0);
+}
+
 static void test_mmio_read_only_id_register(void)
 {
     if (!shared_pair() || !need_ours("x-remote-testdev register")) {
@@ -643,6 +666,8 @@ int main(int argc, char **argv)
                     test_pio_scratch_at_sizes_1_2_4);
     g_test_add_func("/pci/bar/mmio-8-byte-access-is-split",
                     test_mmio_8_byte_access_is_split);
+    g_test_add_func("/pci/bar/moved-bar-answers-at-new-address",
+                    test_bar_moved_answers_at_new_address);
     g_test_add_func("/pci/bar/mmio-read-only-id-register",
                     test_mmio_read_only_id_register);
     g_test_add_func("/pci/dma/copy-within-guest-ram",
