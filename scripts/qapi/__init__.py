@@ -1,0 +1,1 @@
+# The QAPI schema compiler behind scripts/qapi-gen.py (see docs/devel/qapi.md).
