@@ -322,24 +322,49 @@ bool mpqemu_proxy_send_raw(MPQemuProxy *p, const MPQemuHeader *hdr,
 }
 
 bool mpqemu_proxy_send_bytes(MPQemuProxy *p, const void *data, size_t len,
-                             GError **errp)
+                             const int *fds, unsigned nfds, GError **errp)
 {
-    size_t done = 0;
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * MPQEMU_PROXY_MAX_SEND_FDS)];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n;
 
-    while (done < len) {
-        ssize_t n = send(p->sock, (const char *)data + done, len - done,
-                         MSG_NOSIGNAL);
+    if (nfds > MPQEMU_PROXY_MAX_SEND_FDS) {
+        error_setg(errp, "cannot send %u fds", nfds);
+        return false;
+    }
+    if (nfds) {
+        struct cmsghdr *c;
 
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            error_setg_errno(errp, errno, "cannot send");
-            return false;
-        }
-        done += n;
+        memset(&control, 0, sizeof(control));
+        mh.msg_control = control.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    do {
+        n = sendmsg(p->sock, &mh, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        error_setg_errno(errp, errno, "cannot send");
+        return false;
+    }
+    if ((size_t)n != len) {
+        error_setg(errp, "short send (%zd of %zu bytes)", n, len);
+        return false;
     }
     return true;
+}
+
+void mpqemu_proxy_shutdown_send(MPQemuProxy *p)
+{
+    shutdown(p->sock, SHUT_WR);
 }
 
 bool mpqemu_proxy_wait_closed(MPQemuProxy *p, int timeout_ms)

@@ -13,7 +13,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-/* How long qemu_remote_free() lets the process exit after SIGTERM. */
+/* How long qemu_remote_free() lets the process exit on its own, then
+ * after SIGTERM. */
 #define QEMU_REMOTE_TERM_GRACE_MS 5000
 
 struct QemuRemote {
@@ -171,7 +172,9 @@ void qemu_remote_free(QemuRemote *r)
     for (guint i = 0; i < r->proxies->len; i++) {
         qemu_remote_close_proxy(r, i);
     }
-    if (!r->reaped && r->pid > 0) {
+    /* With its connections gone, an auto-shutdown process exits alone. */
+    if (!r->reaped && r->pid > 0 &&
+        !qemu_remote_wait(r, QEMU_REMOTE_TERM_GRACE_MS, NULL)) {
         kill(r->pid, SIGTERM);
         if (!qemu_remote_wait(r, QEMU_REMOTE_TERM_GRACE_MS, NULL)) {
             kill(r->pid, SIGKILL);

@@ -88,9 +88,16 @@ bool mpqemu_proxy_device_reset(MPQemuProxy *p, GError **errp);
 bool mpqemu_proxy_send_raw(MPQemuProxy *p, const MPQemuHeader *hdr,
                            const void *payload, size_t len, const int *fds,
                            unsigned nfds, GError **errp);
-/* Sends only @len bytes of @data, no framing (e.g. half a header). */
+/*
+ * Sends @len bytes of @data with no framing (half a header, a payload on
+ * its own) in one sendmsg, with @nfds (at most MPQEMU_PROXY_MAX_SEND_FDS)
+ * fds attached to the first byte.
+ */
+#define MPQEMU_PROXY_MAX_SEND_FDS 64
 bool mpqemu_proxy_send_bytes(MPQemuProxy *p, const void *data, size_t len,
-                             GError **errp);
+                             const int *fds, unsigned nfds, GError **errp);
+/* Shuts down the sending direction: the remote reads EOF. */
+void mpqemu_proxy_shutdown_send(MPQemuProxy *p);
 /* Receives one RET: its value (0 when empty) and payload size. */
 bool mpqemu_proxy_recv_ret(MPQemuProxy *p, uint64_t *val,
                            uint64_t *size, GError **errp);
@@ -120,8 +127,8 @@ pid_t qemu_remote_pid(QemuRemote *r);
 /* Waits up to @timeout_ms for the process to exit; true with its wait
  * status in *@status if it did. */
 bool qemu_remote_wait(QemuRemote *r, int timeout_ms, int *status);
-/* Closes every proxy, then SIGTERM, then SIGKILL after a grace period, and
- * reaps the process. */
+/* Closes every proxy and waits for the process to exit; if it does not
+ * within a grace period, SIGTERM, then SIGKILL.  Reaps it. */
 void qemu_remote_free(QemuRemote *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuRemote, qemu_remote_free)
 
