@@ -153,11 +153,11 @@ class DocWriter:
             ret = ent.ret_type
             returns = [lines for tag, lines in
                        (doc.sections if doc else []) if tag == 'Returns']
-            text = ' ' + prose(returns[0]) if returns else ''
+            text = ' — ' + prose(returns[0]) if returns else ''
             if ret is None:
-                self.w('**Returns:** nothing (`{}`).%s' % text)
+                self.w('**Returns:** nothing (`{}`)%s' % text)
             else:
-                self.w('**Returns:** %s.%s' % (type_link(ret), text))
+                self.w('**Returns:** %s%s' % (type_link(ret), text))
             self.w()
         else:
             self.callable_args(ent, 'Data')
@@ -175,14 +175,16 @@ class DocWriter:
             if kind == 'def':
                 self.definition(item)
                 continue
-            for lines in [item.body] + [s[1] for s in item.sections]:
-                text = '\n'.join(lines).strip()
-                m = re.match(r'^(=+)\s+(.*)$', text)
-                if m and '\n' not in text:
+            text = '\n'.join(item.body +
+                              [line for sec in item.sections
+                               for line in sec[1]])
+            for para in re.split(r'\n\s*\n', text.strip()):
+                m = re.match(r'^(=+)\s+(.*)$', para)
+                if m and '\n' not in para:
                     self.w('%s %s' % ('#' * (len(m.group(1)) + 1),
                                       m.group(2)))
-                elif text:
-                    self.w(prose(lines))
+                elif para:
+                    self.w(prose([para]))
                 self.w()
         return ''.join(self.out).rstrip('\n') + '\n'
 
