@@ -1,7 +1,7 @@
 """The command reference in Markdown, from the schema's doc comments.
 
-Free-standing doc blocks become headings ("= Title" -> "## Title",
-"== Title" -> "### Title") or text; each definition becomes a "###" section
+Free-standing doc blocks become headings ("= Title" -> "# Title",
+"== Title" -> "## Title") or text; each definition becomes a "###" section
 with its description, members, returns, features and the tagged sections
 (Since, Example, Note, ...).  Every type name links to its own section.
 """
@@ -166,11 +166,15 @@ class DocWriter:
             self.sections(doc, skip_returns=True)
 
     def write(self, title):
-        self.w('# %s' % title)
+        self.w('<!-- Generated from the QAPI schema by scripts/qapi-gen.py; '
+               'do not edit. -->')
         self.w()
-        self.w('Generated from the QAPI schema by scripts/qapi-gen.py; do '
-               'not edit.  See docs/qmp.md for how to connect.')
-        self.w()
+        # A leading "= Title" block in the schema replaces @title.
+        first = self.schema.doc_items[0] if self.schema.doc_items else None
+        if not (first and first[0] == 'doc' and
+                '\n'.join(first[1].body).strip().startswith('= ')):
+            self.w('# %s' % title)
+            self.w()
         for kind, item in self.schema.doc_items:
             if kind == 'def':
                 self.definition(item)
@@ -181,8 +185,7 @@ class DocWriter:
             for para in re.split(r'\n\s*\n', text.strip()):
                 m = re.match(r'^(=+)\s+(.*)$', para)
                 if m and '\n' not in para:
-                    self.w('%s %s' % ('#' * (len(m.group(1)) + 1),
-                                      m.group(2)))
+                    self.w('%s %s' % ('#' * len(m.group(1)), m.group(2)))
                 elif para:
                     self.w(prose([para]))
                 self.w()
