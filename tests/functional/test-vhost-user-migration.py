@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""Functional: live migration of a guest doing I/O on a vhost-user-blk disk.
+
+Two sides, A and B, each a qemu-remote backend (QR_VHOST_USER_BACKEND=qsd:
+qemu-storage-daemon) serving the same image file (locking=off, as two
+processes must share it).  The guest boots on side A and does verified I/O
+in rounds (fio pattern writes read back and compared); the test migrates
+it A -> B -> A -> ... MIGRATIONS times, each time to a new QEMU started
+with -incoming on the other side, while the I/O runs.  The backend of the
+source logs every page it writes into guest memory (LOG_SHMFD) so QEMU
+re-sends them; a missed page shows up as a verify failure.  Afterwards:
+no error in the guest, and the image holds the last round's pattern.
+"""
+
+import os
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                'lib'))
+import guest  # noqa: E402
+import machine  # noqa: E402
+import qmp  # noqa: E402
+import tap  # noqa: E402
+import vhostuser  # noqa: E402
+
+MiB = 1 << 20
+DISK_SIZE = 32 * MiB
+MIGRATIONS = 4
+MEMORY = 512
+TIMEOUT = 600
+MIGRATE_TIMEOUT = 120
+# Let the guest's I/O run on each side for at least this many rounds.
+ROUNDS_PER_SIDE = 2
+
+
+class Console:
+    """Every QEMU's serial output, in order, with round tracking."""
+
+    def __init__(self):
+        self.rounds = 0
+        self.cond = threading.Condition()
+
+    def line(self, text):
+        if text.startswith('round='):
+            with self.cond:
+                self.rounds = int(text.split('=')[1])
+                self.cond.notify_all()
+
+    def wait_round(self, n, timeout, alive):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.rounds < n:
+                if not alive() or time.monotonic() > deadline:
+                    return False
+                self.cond.wait(0.5)
+        return True
+
+
+class Side:
+    """One side: a backend and the QEMUs started against it."""
+
+    def __init__(self, name, tmp, image, spawn):
+        self.name = name
+        self.sock = os.path.join(tmp, 'vhost-%s.sock' % name)
+        argv = vhostuser.backend_argv(image, self.sock, 2, locking=False,
+                                      eid='exp-' + name)
+        self.backend = spawn('backend-' + name, argv, daemon=True)
+        deadline = time.monotonic() + vhostuser.SOCKET_TIMEOUT
+        while not os.path.exists(self.sock):
+            if not self.backend.running() or time.monotonic() > deadline:
+                raise RuntimeError('backend %s did not start:\n%s'
+                                   % (name, self.backend.result().describe()))
+            time.sleep(0.01)
+
+
+class Migration:
+    def __init__(self, tmp, image_):
+        self.tmp = tmp
+        self.image_ = image_
+        self.procs = []
+        self.console = Console()
+        self.readers = []
+        self.qemus = 0
+
+    def spawn(self, name, argv, pass_fds=(), daemon=False):
+        p = machine.Process(name, argv, self.tmp, pass_fds, None, daemon)
+        self.procs.append(p)
+        return p
+
+    def start_qemu(self, side, incoming=None):
+        """A QEMU on SIDE (booting, or waiting for INCOMING); returns
+        (process, qmp client)."""
+        n = self.qemus
+        self.qemus += 1
+        m = machine.Machine(self.image_, vhostuser.guest_rounds_script(),
+                            memory=MEMORY, args=['-smp', '2'])
+        script = os.path.join(self.tmp, 'test.sh')
+        with open(script, 'w') as f:
+            f.write(m.script)
+        rfd, wfd = os.pipe()
+        qmp_path = os.path.join(self.tmp, 'qmp-%d.sock' % n)
+        argv = m.vmm_argv('tcg', wfd, script) + [
+            '-chardev', 'socket,id=vu,path=%s,reconnect=1' % side.sock,
+            '-device', 'vhost-user-blk-pci,id=vblk0,chardev=vu,num-queues=2',
+            '-qmp', 'unix:%s,server=on,wait=off' % qmp_path]
+        if incoming:
+            argv += ['-incoming', incoming]
+        p = self.spawn('qemu-%d-%s' % (n, side.name), argv, pass_fds=[wfd])
+        os.close(wfd)
+        self.readers.append(machine._ConsoleReader(rfd, self.console.line))
+        deadline = time.monotonic() + 30
+        while not os.path.exists(qmp_path):
+            if not p.running() or time.monotonic() > deadline:
+                raise RuntimeError('QEMU did not start:\n%s'
+                                   % p.result().describe())
+            time.sleep(0.01)
+        c = qmp.Client(qmp_path, timeout=MIGRATE_TIMEOUT)
+        c.command('qmp_capabilities')
+        return p, c
+
+    def migrate(self, src, dst_side):
+        """Migrates the running guest of SRC (process, qmp) to a new QEMU on
+        DST_SIDE; returns the new (process, qmp)."""
+        uri = 'unix:' + os.path.join(self.tmp, 'mig-%d.sock' % self.qemus)
+        dst = self.start_qemu(dst_side, incoming=uri)
+        src[1].command('migrate', uri=uri)
+        deadline = time.monotonic() + MIGRATE_TIMEOUT
+        while True:
+            st = src[1].command('query-migrate').get('status')
+            if st == 'completed':
+                break
+            if st in ('failed', 'cancelled') or \
+                    time.monotonic() > deadline:
+                raise AssertionError('migration %s:\n%s' % (
+                    st, src[0].result().describe()))
+            time.sleep(0.1)
+        status = dst[1].command('query-status')
+        assert status['running'], status
+        src[1].command('quit')
+        src[1].close()
+        if src[0].wait(30) is None:
+            raise AssertionError('source QEMU did not quit')
+        return dst
+
+    def text(self):
+        return ''.join(r.text() for r in self.readers)
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            p.stop(expected=p.daemon)
+        for r in self.readers:
+            r.close()
+
+    def describe(self):
+        out = [p.result().describe() for p in self.procs]
+        out.append('console:')
+        out += ['  ' + ln for ln in self.text().splitlines()[-60:]]
+        return '\n'.join(out)
+
+
+def test_guest_migrated_back_and_forth_keeps_its_io_correct():
+    why = vhostuser.backend_lacks()
+    if why:
+        raise tap.Skip(why)
+    try:
+        image_ = guest.build()
+    except guest.Unavailable as e:
+        raise tap.Skip(str(e))
+    with tempfile.TemporaryDirectory(prefix='qr-vu-migrate-') as tmp:
+        disk = os.path.join(tmp, 'disk.img')
+        with open(disk, 'wb') as f:
+            f.truncate(DISK_SIZE)
+        mig = Migration(tmp, image_)
+        try:
+            sides = [Side('a', tmp, disk, mig.spawn),
+                     Side('b', tmp, disk, mig.spawn)]
+            cur = mig.start_qemu(sides[0])
+            done = 0
+            for i in range(MIGRATIONS):
+                target = mig.console.rounds + ROUNDS_PER_SIDE
+                assert mig.console.wait_round(target, TIMEOUT,
+                                              cur[0].running), \
+                    mig.describe()
+                cur = mig.migrate(cur, sides[(i + 1) % 2])
+                done += 1
+                tap.diag('migration %d to side %s during round %d'
+                         % (done, sides[(i + 1) % 2].name,
+                            mig.console.rounds + 1))
+            assert mig.console.wait_round(mig.console.rounds + 2, TIMEOUT,
+                                          cur[0].running), mig.describe()
+            vhostuser.write_stop_mark(disk)
+            cur[1].close()
+            assert cur[0].wait(TIMEOUT) is not None, mig.describe()
+            for r in mig.readers:
+                r.join(machine.EXIT_GRACE)
+            status, output = machine.parse_console(mig.text())
+            why = mig.describe()
+            assert status == 0, why
+            rounds = None
+            for line in output.splitlines():
+                if line.startswith('rounds='):
+                    rounds = int(line.split('=')[1])
+            tap.diag('%d migrations; guest rounds: %s' % (done, rounds))
+            bad = vhostuser.check_image(disk, rounds)
+            assert not bad, 'blocks not holding round %d: %s\n%s' % (
+                rounds, bad[:16], why)
+            for s in sides:
+                s.backend.stop(expected=True)
+                assert s.backend.result().rc == 0, why
+        finally:
+            mig.cleanup()
+
+
+if __name__ == '__main__':
+    tap.main([test_guest_migrated_back_and_forth_keeps_its_io_correct])
