@@ -226,6 +226,11 @@ void qmp_client_send(QmpClient *c, JsonObject *msg)
     update_conditions(c);
 }
 
+const char *qmp_client_describe(const QmpClient *c)
+{
+    return c->desc;
+}
+
 bool qmp_client_negotiated(const QmpClient *c)
 {
     return c->negotiated;

@@ -25,6 +25,8 @@ QmpClient *qmp_client_new(int fd, GMainContext *ctx, const char *desc);
  * bytes are waiting, the client is dropped instead. */
 void qmp_client_send(QmpClient *client, JsonObject *msg);
 bool qmp_client_negotiated(const QmpClient *client);
+/* "client N on PATH", for logs. */
+const char *qmp_client_describe(const QmpClient *client);
 void qmp_client_set_negotiated(QmpClient *client);
 /* Writes what is queued, waiting until @deadline (g_get_monotonic_time()
  * microseconds) at most, then closes and frees the client. */

@@ -4,6 +4,8 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/log.h"
+#include "qapi/json-writer.h"
 #include "qapi/qapi-commands.h"
 #include "qapi/qapi-visit.h"
 #include "monitor-internal.h"
@@ -72,6 +74,11 @@ void qmp_handle_request(QmpClient *client, JsonNode *request, GError *err)
     JsonNode *ret = NULL;
     const char *name;
 
+    if (req && qr_log_enabled(LOG_QMP)) {
+        g_autofree char *text = qapi_json_to_string(req);
+
+        qr_log("qmp: %s -> %s", qmp_client_describe(client), text);
+    }
     if (!err && qmp_check_request(req, &name, &args, &id, &err) &&
         is_allowed_now(client, name, &err)) {
         current_client = client;

@@ -342,6 +342,7 @@ static void test_socket_path_problems_are_reported(void)
     g_autoptr(GError) err1 = NULL;
     g_autoptr(GError) err2 = NULL;
     g_autoptr(GError) err3 = NULL;
+    g_autofree char *greeting = NULL;
     Client *c;
 
     g_assert_true(g_file_set_contents(file, "keep me", -1, NULL));
@@ -359,7 +360,8 @@ static void test_socket_path_problems_are_reported(void)
     g_assert_cmpint(mknod(stale, S_IFSOCK | 0600, 0), ==, 0);
     g_assert_true(monitor_add_qmp_unix(stale, false, NULL));
     c = client_connect(stale);
-    g_assert_nonnull(strstr(client_line(c), "\"QMP\""));
+    greeting = client_line(c);
+    g_assert_nonnull(strstr(greeting, "\"QMP\""));
     client_free(c);
     monitor_cleanup();
 
