@@ -130,13 +130,26 @@ typedef struct Fixture {
     int front;          /* the frontend's end of the socketpair */
     int memfd;          /* fake guest RAM */
     uint8_t *ram;
+    unsigned fds_before;
 } Fixture;
+
+static unsigned open_fds(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+    unsigned n = 0;
+
+    while (g_dir_read_name(dir)) {
+        n++;
+    }
+    return n;
+}
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
     int sv[2];
 
     memset(f, 0, sizeof(*f));
+    f->fds_before = open_fds();
     for (unsigned i = 0; i < CONFIG_SIZE; i++) {
         f->dev.config[i] = (uint8_t)(i + 1);
     }
@@ -166,6 +179,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     munmap(f->ram, MEM_SIZE);
     close(f->memfd);
     close(f->front);
+    /* Every fd the session received was closed or handed back. */
+    g_assert_cmpuint(open_fds(), ==, f->fds_before);
 }
 
 /* Writes raw bytes (and fds) to the session's socket. */
@@ -203,7 +218,9 @@ static VuSessionResult send_msg(Fixture *f, uint32_t req, uint32_t flags,
     VhostUserHeader hdr = { .request = req, .flags = flags, .size = size };
 
     memcpy(buf, &hdr, sizeof(hdr));
-    memcpy(buf + 12, payload, size);
+    if (size) {
+        memcpy(buf + 12, payload, size);
+    }
     send_raw(f, buf, 12 + size, fds, nfds);
     return vu_session_read(f->s, errp);
 }
