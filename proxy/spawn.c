@@ -142,6 +142,13 @@ void qemu_remote_close_proxy(QemuRemote *r, unsigned index)
     }
 }
 
+void qemu_remote_close_proxies(QemuRemote *r)
+{
+    for (guint i = 0; i < r->proxies->len; i++) {
+        qemu_remote_close_proxy(r, i);
+    }
+}
+
 pid_t qemu_remote_pid(QemuRemote *r)
 {
     return r->pid;
@@ -169,9 +176,7 @@ void qemu_remote_free(QemuRemote *r)
     if (!r) {
         return;
     }
-    for (guint i = 0; i < r->proxies->len; i++) {
-        qemu_remote_close_proxy(r, i);
-    }
+    qemu_remote_close_proxies(r);
     /* With its connections gone, an auto-shutdown process exits alone. */
     if (!r->reaped && r->pid > 0 &&
         !qemu_remote_wait(r, QEMU_REMOTE_TERM_GRACE_MS, NULL)) {

@@ -123,6 +123,8 @@ QemuRemote *qemu_remote_spawn(const char *binary,
 MPQemuProxy *qemu_remote_proxy(QemuRemote *r, unsigned index);
 /* Closes the @index-th proxy early (the VMM going away). */
 void qemu_remote_close_proxy(QemuRemote *r, unsigned index);
+/* Closes every proxy (the whole VMM going away). */
+void qemu_remote_close_proxies(QemuRemote *r);
 pid_t qemu_remote_pid(QemuRemote *r);
 /* Waits up to @timeout_ms for the process to exit; true with its wait
  * status in *@status if it did. */

@@ -4,6 +4,7 @@
 #include "mpqemu-test.h"
 
 #include <glib/gstdio.h>
+#include <sys/wait.h>
 
 bool mpqemu_test_start(MPQemuTest *t, const char *const *devices,
                        const char *const *extra_args)
@@ -28,15 +29,24 @@ bool mpqemu_test_start(MPQemuTest *t, const char *const *devices,
 void mpqemu_test_stop(MPQemuTest *t)
 {
     g_autofree char *log = NULL;
+    int status = -1;
+    bool exited;
 
     if (!t->dir) {
         return;
     }
+    /* With its connections closed the process exits by itself, cleanly
+     * (a sanitizer report would make the status non-zero). */
+    qemu_remote_close_proxies(t->remote);
+    exited = qemu_remote_wait(t->remote, TEST_WAIT_MS, &status);
     qemu_remote_free(t->remote);
     log = mpqemu_test_stderr(t);
     if (*log) {
         g_test_message("qemu-remote stderr:\n%s", log);
     }
+    g_assert_true(exited);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
     g_unlink(t->stderr_path);
     g_rmdir(t->dir);
     g_free(t->stderr_path);
