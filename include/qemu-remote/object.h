@@ -30,6 +30,14 @@ typedef struct ObjectType {
 /* NULL-terminated (remote/object-list.c). */
 extern const ObjectType *const object_types[];
 
+/* The type called @name, or NULL. */
 const ObjectType *object_type_find(const char *name);
+
+/* "-object help": every type with its description. */
+void object_print_types(FILE *out);
+
+/* "-object iothread,id=ID" (remote/iothread-object.c): a named iothread
+ * (include/qemu-remote/iothread.h) that devices select with iothread=ID. */
+extern const ObjectType iothread_object_type;
 
 #endif

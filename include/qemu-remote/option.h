@@ -6,7 +6,8 @@
  * is the implied key ("driver") = "virtio-blk-pci", then id, drive, and
  * serial = "a,b" (",," escapes a comma).  Booleans are on|off|yes|no|
  * true|false; sizes take k, M, G, T, P, E suffixes (powers of 1024) and an
- * optional trailing B.
+ * optional trailing B, a fraction with a suffix ("1.5G", rounded down to
+ * bytes) or hexadecimal without one ("0x1000").
  */
 #ifndef QEMU_REMOTE_OPTION_H
 #define QEMU_REMOTE_OPTION_H
@@ -27,16 +28,46 @@ typedef struct KeyValList {
 
 /*
  * Parses @str.  If the first element has no '=' it is the value of
- * @implied_key (an error if @implied_key is NULL).  Empty keys and a
- * dangling trailing comma are errors.  Returns NULL with @errp set on error.
+ * @implied_key (an error if @implied_key is NULL).  Empty keys, keys with
+ * characters other than letters, digits, '-', '_' and '.', and a dangling
+ * trailing comma are errors.  Returns NULL with @errp set on error.
  */
 KeyValList *keyval_parse(const char *str, const char *implied_key,
                          GError **errp);
+
+/*
+ * Like keyval_parse(), and keys must be QEMU-style (dotted fragments of
+ * letters, digits, '-' and '_'; else "Invalid parameter 'KEY'").  When
+ * @help is not NULL, a bare "help" or "?" element anywhere ("-device help",
+ * "-device TYPE,help") sets *@help instead of being stored or rejected;
+ * *@help is false otherwise.
+ */
+KeyValList *keyval_parse_help(const char *str, const char *implied_key,
+                              bool *help, GError **errp);
+
+/*
+ * QEMU's JSON form of an option ("-device '{"driver": "x", "id": "y"}'"):
+ * @str must hold one JSON object.  Nested objects become dotted keys and
+ * arrays numbered ones ("file.filename", "list.0"); booleans become "on"/
+ * "off", numbers their decimal text, strings stay as they are.  Fails on
+ * a JSON syntax error, a non-object, null, a key that is not QEMU-style or
+ * nesting deeper than 32 levels.
+ */
+KeyValList *keyval_from_json(const char *str, GError **errp);
+
 void keyval_free(KeyValList *list);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KeyValList, keyval_free)
 
 /* The last value given for @key, or NULL. */
 const char *keyval_get(const KeyValList *list, const char *key);
+
+/*
+ * Parses the last value of @key as a boolean into *@value; leaves *@value
+ * alone when @key is absent.  Fails with "Parameter 'KEY' expects 'on' or
+ * 'off'" (QEMU's text; yes/no/true/false are accepted too).
+ */
+bool keyval_get_bool(const KeyValList *list, const char *key, bool *value,
+                     GError **errp);
 
 /*
  * Fails naming the first key of @list that is not in the NULL-terminated
