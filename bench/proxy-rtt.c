@@ -7,10 +7,15 @@
  * a command that reaches the device, minus the same command aimed at
  * something the VMM answers itself (the host bridge's CONFIG_ADDRESS port
  * for config reads, guest RAM for BAR accesses).  The difference is the
- * proxy round trip: VMM -> socket -> remote -> socket -> VMM.  Medians of
- * several batches; the raw figures are printed too.
+ * proxy round trip: VMM -> socket -> remote -> socket -> VMM.
  *
- * Usage: proxy-rtt [-n ITERATIONS] [-b BATCHES] [-r ours|qemu|both]
+ * The host is small and shared, so single figures drift: both pairs run at
+ * the same time and the measurement goes in rounds, each timing one batch
+ * of every command on every pair, base and device command back to back.
+ * Reported: the median over rounds of the raw per-command time and of the
+ * per-round difference to the base command.
+ *
+ * Usage: proxy-rtt [-n COMMANDS_PER_BATCH] [-R ROUNDS] [-r ours|qemu|both]
  *                  [-d DEVICE]
  * Binaries as libqtest finds them: $QTEST_QEMU_BINARY and
  * $QTEST_QEMU_REMOTE_BINARY (set by meson's devenv, or give paths).
@@ -36,10 +41,25 @@ static const Target targets[] = {
     { "lsi53c895a", "" },
 };
 
-typedef struct Result {
-    double base_pio, cfg_read;
-    double base_mmio, bar_read, bar_write;
-} Result;
+enum { CMD_BASE_PIO, CMD_CFG_READ, CMD_BASE_MMIO, CMD_BAR_READ, CMD_BAR_WRITE,
+       NCMDS };
+
+/* The base command each measured command is compared with. */
+static const int base_of[NCMDS] = {
+    [CMD_CFG_READ] = CMD_BASE_PIO,
+    [CMD_BAR_READ] = CMD_BASE_MMIO,
+    [CMD_BAR_WRITE] = CMD_BASE_MMIO,
+};
+
+typedef struct Bench {
+    QTestRemote kind;
+    const Target *target;
+    QTestState *qts;
+    QPCIBus bus;
+    QVirtioPCIDevice vd;        /* virtio-blk-pci's BARs, on bus */
+    char *cmd[NCMDS];
+    double *us[NCMDS];          /* per round */
+} Bench;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -63,18 +83,6 @@ static double batch_us(QTestState *qts, unsigned n, const char *cmd)
         g_free(qtest_command(qts, "%s", cmd));
     }
     return (double)(g_get_monotonic_time() - t0) / n;
-}
-
-static double measure(QTestState *qts, unsigned n, unsigned batches,
-                      const char *cmd)
-{
-    g_autofree double *v = g_new(double, batches);
-
-    batch_us(qts, n / 10 + 1, cmd);     /* warm-up */
-    for (unsigned b = 0; b < batches; b++) {
-        v[b] = batch_us(qts, n, cmd);
-    }
-    return median(v, batches);
 }
 
 /* Finds the memory-mapped register to time on the device at @devfn. */
@@ -105,57 +113,65 @@ static bool bar_register(QPCIBus *bus, const char *type, uint8_t devfn,
     return true;
 }
 
-static bool run_one(QTestRemote kind, const Target *t, const char *image,
-                    unsigned n, unsigned batches, Result *r, GError **errp)
+static bool bench_start(Bench *b, const char *image, unsigned rounds,
+                        GError **errp)
 {
-    g_autofree char *extra = g_strdup_printf(t->extra_args, image);
-    g_autofree char *args = g_strdup_printf("-device %s,id=b0%s", t->type,
-                                            extra);
+    g_autofree char *extra = g_strdup_printf(b->target->extra_args, image);
+    g_autofree char *args = g_strdup_printf("-device %s,id=b0%s",
+                                            b->target->type, extra);
     QTestOptions opts = {
-        .remote = kind,
+        .remote = b->kind,
         .devices = { { .id = "b0", .args = args } },
     };
-    QTestState *qts = qtest_start(&opts, errp);
-    g_autofree char *cfg_sel = NULL;
-    g_autofree char *ram_read = NULL;
-    g_autofree char *bar_read = NULL;
-    g_autofree char *bar_write = NULL;
-    QPCIBus bus;
-    QVirtioPCIDevice vd;
     uint64_t reg, ram;
     int devfn;
-    bool ok = false;
 
-    if (!qts) {
+    b->qts = qtest_start(&opts, errp);
+    if (!b->qts) {
         return false;
     }
-    qpci_bus_init(&bus, qts);
-    devfn = qtest_device_devfn(qts, "b0");
-    if (!bar_register(&bus, t->type, devfn, &vd, &reg, errp)) {
-        goto out;
+    qpci_bus_init(&b->bus, b->qts);
+    devfn = qtest_device_devfn(b->qts, "b0");
+    if (!bar_register(&b->bus, b->target->type, devfn, &b->vd, &reg, errp)) {
+        return false;
     }
-    ram = qtest_guest_alloc(qts, 4, 4);
-    cfg_sel = g_strdup_printf("outl 0xcf8 0x%x", 0x80000000u | devfn << 8);
-    g_free(qtest_command(qts, "%s", cfg_sel));
-    ram_read = g_strdup_printf("readl 0x%" PRIx64, ram);
-    bar_read = g_strdup_printf("readl 0x%" PRIx64, reg);
-    bar_write = g_strdup_printf("writel 0x%" PRIx64 " 0x0", reg);
-
+    ram = qtest_guest_alloc(b->qts, 4, 4);
     /* CONFIG_ADDRESS stays selected: "inl 0xcfc" is one config read of
      * the device's vendor/device ID; "inl 0xcf8" reads the selection
      * back from the host bridge without a config cycle. */
-    r->base_pio = measure(qts, n, batches, "inl 0xcf8");
-    r->cfg_read = measure(qts, n, batches, "inl 0xcfc");
-    r->base_mmio = measure(qts, n, batches, ram_read);
-    r->bar_read = measure(qts, n, batches, bar_read);
-    r->bar_write = measure(qts, n, batches, bar_write);
-    ok = qtest_ok(qts);
-    if (!ok) {
-        error_setg(errp, "the qtest connection broke during the run");
+    g_free(qtest_command(b->qts, "outl 0xcf8 0x%x",
+                         0x80000000u | devfn << 8));
+    b->cmd[CMD_BASE_PIO] = g_strdup("inl 0xcf8");
+    b->cmd[CMD_CFG_READ] = g_strdup("inl 0xcfc");
+    b->cmd[CMD_BASE_MMIO] = g_strdup_printf("readl 0x%" PRIx64, ram);
+    b->cmd[CMD_BAR_READ] = g_strdup_printf("readl 0x%" PRIx64, reg);
+    b->cmd[CMD_BAR_WRITE] = g_strdup_printf("writel 0x%" PRIx64 " 0x0", reg);
+    for (int c = 0; c < NCMDS; c++) {
+        b->us[c] = g_new0(double, rounds);
+        batch_us(b->qts, 50, b->cmd[c]);        /* warm-up */
     }
-out:
-    qtest_quit(qts);
-    return ok;
+    return true;
+}
+
+static void bench_free(Bench *b)
+{
+    qtest_quit(b->qts);
+    for (int c = 0; c < NCMDS; c++) {
+        g_free(b->cmd[c]);
+        g_free(b->us[c]);
+    }
+}
+
+/* Median over rounds of the raw time of @c, or of its difference to its
+ * base command when @delta. */
+static double figure(Bench *b, int c, unsigned rounds, bool delta)
+{
+    g_autofree double *v = g_new(double, rounds);
+
+    for (unsigned r = 0; r < rounds; r++) {
+        v[r] = b->us[c][r] - (delta ? b->us[base_of[c]][r] : 0);
+    }
+    return median(v, rounds);
 }
 
 static const Target *pick_target(QTestRemote a, QTestRemote b,
@@ -175,31 +191,33 @@ static const Target *pick_target(QTestRemote a, QTestRemote b,
 
 int main(int argc, char **argv)
 {
-    int n = 2000, batches = 7;
+    int n = 200, rounds = 31;
     g_autofree char *which = NULL;
     g_autofree char *device = NULL;
     GOptionEntry entries[] = {
-        { "iterations", 'n', 0, G_OPTION_ARG_INT, &n,
-          "accesses per batch (2000)", "N" },
-        { "batches", 'b', 0, G_OPTION_ARG_INT, &batches,
-          "batches per figure; the median is reported (7)", "B" },
+        { "commands", 'n', 0, G_OPTION_ARG_INT, &n,
+          "commands per batch (200)", "N" },
+        { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds,
+          "rounds; medians are reported (31)", "R" },
         { "remote", 'r', 0, G_OPTION_ARG_STRING, &which,
-          "ours, qemu or both (both)", "R" },
+          "ours, qemu or both (both)", "WHICH" },
         { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-          "device type to host (first both remotes have of virtio-blk-pci, "
-          "x-remote-testdev, lsi53c895a)", "TYPE" },
+          "device type to host (default: the first of virtio-blk-pci, "
+          "x-remote-testdev, lsi53c895a that both remotes have, else each "
+          "its own first)", "TYPE" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- proxy round trips");
     g_autoptr(GError) err = NULL;
     g_autofree char *image = NULL;
     QTestRemote kinds[2] = { QTEST_REMOTE_OURS, QTEST_REMOTE_QEMU };
-    unsigned nkinds = 2;
+    Bench benches[2] = { { 0 } };
+    unsigned nkinds = 2, nbench = 0;
     int status = 0;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || n <= 0 ||
-        batches <= 0) {
+        rounds <= 0) {
         g_printerr("proxy-rtt: %s\n", err ? err->message : "bad arguments");
         return 2;
     }
@@ -216,14 +234,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    printf("# per access, µs: raw (minus the same command answered by the "
-           "VMM itself)\n");
-    printf("%-12s %-18s %11s %16s %16s %16s\n", "remote", "device",
-           "base io/mem", "config read", "BAR read", "BAR write");
     for (unsigned k = 0; k < nkinds; k++) {
         const Target *t = pick_target(kinds[k], kinds[nkinds - 1 - k], device);
-        g_autoptr(GError) run_err = NULL;
-        Result r;
+        g_autoptr(GError) start_err = NULL;
+        Bench *b = &benches[nbench];
 
         if (!t) {
             t = pick_target(kinds[k], kinds[k], device);
@@ -233,21 +247,56 @@ int main(int argc, char **argv)
 
             qtest_remote_has_device(kinds[k], device ? device : targets[0].type,
                                     &why);
-            printf("%-12s unavailable: %s\n", qtest_remote_name(kinds[k]), why);
+            printf("# %s unavailable: %s\n", qtest_remote_name(kinds[k]), why);
             continue;
         }
-        if (!run_one(kinds[k], t, image, n, batches, &r, &run_err)) {
-            printf("%-12s %-18s failed: %s\n", qtest_remote_name(kinds[k]),
-                   t->type, run_err->message);
+        b->kind = kinds[k];
+        b->target = t;
+        if (!bench_start(b, image, rounds, &start_err)) {
+            printf("# %s with %s failed to start: %s\n",
+                   qtest_remote_name(kinds[k]), t->type, start_err->message);
+            bench_free(b);
+            memset(b, 0, sizeof(*b));
             status = 1;
             continue;
         }
-        printf("%-12s %-18s %5.1f/%5.1f %7.1f (%+6.1f) %7.1f (%+6.1f) "
-               "%7.1f (%+6.1f)\n",
-               qtest_remote_name(kinds[k]), t->type, r.base_pio, r.base_mmio,
-               r.cfg_read, r.cfg_read - r.base_pio,
-               r.bar_read, r.bar_read - r.base_mmio,
-               r.bar_write, r.bar_write - r.base_mmio);
+        nbench++;
+    }
+
+    for (int r = 0; r < rounds; r++) {
+        for (unsigned i = 0; i < nbench; i++) {
+            for (int c = 0; c < NCMDS; c++) {
+                benches[i].us[c][r] = batch_us(benches[i].qts, n,
+                                               benches[i].cmd[c]);
+            }
+        }
+    }
+
+    printf("# µs per access: median raw time (median difference to the same "
+           "qtest command answered by the VMM itself)\n");
+    printf("%-12s %-18s %11s %16s %16s %16s\n", "remote", "device",
+           "base io/mem", "config read", "BAR read", "BAR write");
+    for (unsigned i = 0; i < nbench; i++) {
+        Bench *b = &benches[i];
+
+        if (!qtest_ok(b->qts)) {
+            printf("%-12s %-18s failed: the qtest connection broke\n",
+                   qtest_remote_name(b->kind), b->target->type);
+            status = 1;
+        } else {
+            printf("%-12s %-18s %5.1f/%5.1f %7.1f (%+6.1f) %7.1f (%+6.1f) "
+                   "%7.1f (%+6.1f)\n",
+                   qtest_remote_name(b->kind), b->target->type,
+                   figure(b, CMD_BASE_PIO, rounds, false),
+                   figure(b, CMD_BASE_MMIO, rounds, false),
+                   figure(b, CMD_CFG_READ, rounds, false),
+                   figure(b, CMD_CFG_READ, rounds, true),
+                   figure(b, CMD_BAR_READ, rounds, false),
+                   figure(b, CMD_BAR_READ, rounds, true),
+                   figure(b, CMD_BAR_WRITE, rounds, false),
+                   figure(b, CMD_BAR_WRITE, rounds, true));
+        }
+        bench_free(b);
     }
     return status;
 }
