@@ -16,6 +16,7 @@ conversation with qemu-remote instead (clearly labelled).
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -163,7 +164,7 @@ def qmp_demo(binary, reason):
                 return 1
             time.sleep(0.05)
         c = qmp.Client(sock)
-        say('  <- %s' % c.greeting)
+        say('  <- %s' % json.dumps(c.greeting))
         for cmd in ('qmp_capabilities', 'query-version', 'query-status',
                     'query-commands'):
             say('  -> {"execute": "%s"}' % cmd)
@@ -173,9 +174,11 @@ def qmp_demo(binary, reason):
                 say('  <- {"return": [%d commands: %s]}'
                     % (len(names), ', '.join(names)))
             else:
-                say('  <- %s' % reply)
+                say('  <- %s' % json.dumps(reply))
         say('  -> {"execute": "quit"}')
-        say('  <- %s' % c.execute({'execute': 'quit'}))
+        say('  <- %s' % json.dumps(c.execute({'execute': 'quit'})))
+        for event in c.drain():
+            say('  <- %s' % json.dumps(event))
         c.close()
         status = proc.wait(QMP_TIMEOUT)
         say('exit:  qemu-remote: %s' % status)

@@ -5,6 +5,7 @@
     c.command('qmp_capabilities')        # returns the 'return' value
     c.execute({'execute': 'query-status'})   # the raw reply (events skipped)
     c.events                             # events received meanwhile
+    c.drain()                            # read to EOF (after quit)
     c.close()
 
 Raises qmp.Error for an error reply, OSError/TimeoutError on I/O failure.
@@ -57,6 +58,17 @@ class Client:
         if 'error' in reply:
             raise Error(reply)
         return reply.get('return')
+
+    def drain(self):
+        """Read until the server closes the connection (e.g. after quit),
+        collecting events; returns them.  Bounded by the socket timeout."""
+        while True:
+            try:
+                msg = self._read()
+            except (ConnectionError, OSError):
+                return self.events
+            if 'event' in msg:
+                self.events.append(msg)
 
     def close(self):
         self.file.close()
