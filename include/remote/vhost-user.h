@@ -101,6 +101,19 @@ typedef struct VhostUserBackend {
     DMASpace *dma;
 } VhostUserBackend;
 
+/*
+ * The ops for a device of the virtio core (include/hw/virtio.h), in
+ * remote/vhost-user/virtio-backend.c.  vhost_user_virtio_backend() fills
+ * @be to serve @vdev, whose transport (virtio_device_set_transport(), with
+ * its DMASpace) must be set: its queues, their maximum size, its DMA space.
+ * The device's queues take the frontend's kick, call and error eventfds,
+ * its used-ring logging and the in-flight region; a device broken by a
+ * malformed request is reset when the frontend starts it again.
+ */
+typedef struct VirtIODevice VirtIODevice;
+extern const VhostUserBackendOps vhost_user_virtio_ops;
+void vhost_user_virtio_backend(VhostUserBackend *be, VirtIODevice *vdev);
+
 typedef struct VhostUserServer VhostUserServer;
 
 /*

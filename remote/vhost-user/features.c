@@ -20,19 +20,30 @@ bool vu_get_features(VuSession *s, VuMsg *m, VuReply *reply, GError **errp)
     return true;
 }
 
+static bool any_ring_running(const VuSession *s)
+{
+    for (unsigned i = 0; i < s->be->num_queues; i++) {
+        if (s->vrings[i].running) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * QEMU sends SET_FEATURES twice per start and again, with LOG_ALL added or
- * removed, around a migration while the rings run.  The device sees a
- * change of its own bits only, with its rings stopped; a LOG_ALL change
- * only moves the dirty log in or out of the DMA space (with the rings
- * drained, so that no request popped before the change completes after
- * it unlogged).
+ * removed, around a migration while the rings run.  The device sees its
+ * own bits whenever no ring runs (a start: possibly a new lifetime of the
+ * guest driver) and, while rings run, only a change of them, with the
+ * rings stopped.  A LOG_ALL change only moves the dirty log in or out of
+ * the DMA space (with the rings drained, so that no request popped before
+ * the change completes after it unlogged).
  */
 bool vu_set_features(VuSession *s, VuMsg *m, VuReply *reply, GError **errp)
 {
     uint64_t features = m->payload.u64;
     uint64_t device = features & ~VU_TRANSPORT_FEATURES;
-    bool device_changed = !s->features_set ||
+    bool device_changed = !s->features_set || !any_ring_running(s) ||
                           device != (s->features & ~VU_TRANSPORT_FEATURES);
     bool log_changed = !s->features_set ||
                        ((features ^ s->features) & (1ull << VHOST_F_LOG_ALL));

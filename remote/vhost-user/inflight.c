@@ -60,6 +60,7 @@ bool vu_inflight_queue_attach(VuInflightQueue *q, void *base,
     q->base = base;
     q->queue_size = queue_size;
     q->counter = 0;
+    q->fresh = false;
 
     version = __atomic_load_n(hdr16(q, HDR_VERSION), __ATOMIC_ACQUIRE);
     desc_num = *hdr16(q, HDR_DESC_NUM);
@@ -68,6 +69,7 @@ bool vu_inflight_queue_attach(VuInflightQueue *q, void *base,
         *hdr16(q, HDR_DESC_NUM) = queue_size;
         __atomic_store_n(hdr16(q, HDR_VERSION), VU_INFLIGHT_VERSION,
                          __ATOMIC_RELEASE);
+        q->fresh = true;
         return true;
     }
     if (version != VU_INFLIGHT_VERSION) {

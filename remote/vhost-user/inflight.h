@@ -38,6 +38,9 @@ typedef struct VuInflightQueue {
     uint8_t *base;          /* start of this queue's region */
     uint16_t queue_size;
     uint64_t counter;       /* the last counter value handed out */
+    /* The region was blank (version 0) and initialised by the attach:
+     * nothing to recover, the frontend's ring base stands. */
+    bool fresh;
 } VuInflightQueue;
 
 /*

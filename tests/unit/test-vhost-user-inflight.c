@@ -55,6 +55,7 @@ static void test_fresh_region_has_nothing_to_resubmit(void)
     VuInflightQueue q = attach(&r, QSIZE);
     uint16_t heads[QSIZE];
 
+    g_assert_true(q.fresh);
     g_assert_cmpint(vu_inflight_recover(&q, 0, heads, NULL), ==, 0);
     g_assert_cmpuint(r.mem[8], ==, VU_INFLIGHT_VERSION);
     g_assert_cmpuint(r.mem[10], ==, QSIZE);
@@ -73,6 +74,7 @@ static void test_popped_requests_are_resubmitted_oldest_first(void)
     /* crash */
     q = attach(&r, QSIZE);
 
+    g_assert_false(q.fresh);
     g_assert_cmpint(vu_inflight_recover(&q, 0, heads, NULL), ==, 3);
     g_assert_cmpuint(heads[0], ==, 5);
     g_assert_cmpuint(heads[1], ==, 2);

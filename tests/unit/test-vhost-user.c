@@ -642,18 +642,40 @@ static void test_features_not_offered_are_refused(Fixture *f,
     g_assert_nonnull(strstr(why, "were not offered"));
 }
 
-static void test_set_features_twice_reaches_the_device_once(Fixture *f,
-                                                            gconstpointer d)
+static void test_same_features_while_rings_run_do_not_stop_them(
+    Fixture *f, gconstpointer d)
 {
     uint64_t acked = DEV_FEATURES | (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
 
     handshake(f, all_protocol_features);
-
     request_u64(f, VHOST_USER_SET_FEATURES, acked);
+    add_ram(f);
+    setup_ring(f, 0, 128, 0, 0);
+    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+
     request_u64(f, VHOST_USER_SET_FEATURES, acked);
 
     g_assert_cmpint(f->dev.set_features_calls, ==, 1);
+    g_assert_cmpint(f->dev.stops, ==, 0);
     g_assert_cmphex(f->dev.features, ==, DEV_FEATURES);
+}
+
+static void test_log_all_while_rings_run_drains_them_once(Fixture *f,
+                                                          gconstpointer d)
+{
+    uint64_t acked = DEV_FEATURES | (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+
+    handshake(f, all_protocol_features);
+    request_u64(f, VHOST_USER_SET_FEATURES, acked);
+    add_ram(f);
+    setup_ring(f, 0, 128, 0, 0);
+    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+
+    request_u64(f, VHOST_USER_SET_FEATURES, acked | (1ull << VHOST_F_LOG_ALL));
+
+    g_assert_cmpint(f->dev.stops, ==, 1);
+    g_assert_true(f->dev.running[0]);
+    g_assert_cmpint(f->dev.set_features_calls, ==, 1);
 }
 
 static void test_need_reply_gets_exactly_one_ack(Fixture *f, gconstpointer d)
@@ -1236,7 +1258,10 @@ int main(int argc, char **argv)
     ADD("second-set-owner-refused", test_second_set_owner_is_refused);
     ADD("features-not-offered-refused",
         test_features_not_offered_are_refused);
-    ADD("set-features-twice", test_set_features_twice_reaches_the_device_once);
+    ADD("same-features-while-running",
+        test_same_features_while_rings_run_do_not_stop_them);
+    ADD("log-all-while-running-drains-once",
+        test_log_all_while_rings_run_drains_them_once);
     ADD("need-reply-one-ack", test_need_reply_gets_exactly_one_ack);
     ADD("need-reply-without-reply-ack",
         test_need_reply_without_reply_ack_gets_no_ack);
