@@ -82,14 +82,14 @@ void cmdline_free(void);
  * Option handlers, one job per file:
  * remote/cmdline.c: -h, -version
  * remote/settings.c: -machine, -name, -msg, -d, -D, -display
- * remote/objects.c: -object, -device
+ * remote/objects.c: -object, -device, -blockdev, -drive
  * remote/monitors.c: -qmp, -chardev, -mon
  * remote/daemon.c: -daemonize;  remote/pidfile.c: -pidfile
  */
 OptionHandler opt_help, opt_version;
 OptionHandler opt_machine, opt_name, opt_msg, opt_log_items, opt_log_file,
               opt_display;
-OptionHandler opt_object, opt_device;
+OptionHandler opt_object, opt_device, opt_blockdev, opt_drive;
 OptionHandler opt_qmp, opt_chardev, opt_mon;
 OptionHandler opt_daemonize, opt_pidfile;
 

@@ -1,11 +1,12 @@
 /*
- * What the process serves, from the command line: -object and -device,
- * created in start-up order, and torn down in reverse.
+ * What the process serves, from the command line: -object, -blockdev,
+ * -drive and -device, created in start-up order, and torn down in reverse.
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "qemu-remote/object.h"
 #include "qemu-remote/option.h"
+#include "block/block.h"
 #include "hw/qdev.h"
 #include "cmdline.h"
 #include "vl.h"
@@ -157,6 +158,23 @@ bool opt_device(OptionPhase phase, const char *arg, GError **errp)
     return true;
 }
 
+/* "-blockdev driver=...,node-name=...": the block layer checks the rest. */
+bool opt_blockdev(OptionPhase phase, const char *arg, GError **errp)
+{
+    g_autoptr(KeyValList) opts = parse_option_text(arg, NULL, NULL, errp);
+
+    return opts && blockdev_add_keyval(opts, errp);
+}
+
+/* "-drive if=none,id=ID,file=FILE,format=raw"; "file" is implied, as in
+ * QEMU. */
+bool opt_drive(OptionPhase phase, const char *arg, GError **errp)
+{
+    g_autoptr(KeyValList) opts = keyval_parse(arg, "file", errp);
+
+    return opts && drive_add_keyval(opts, errp);
+}
+
 bool cli_devices_realize(GError **errp)
 {
     for (guint i = 0; cli_devices && i < cli_devices->len; i++) {
@@ -212,6 +230,7 @@ void cli_teardown(void)
         device_free(g_ptr_array_index(all, i - 1));
     }
 
+    blockdev_close_all();
     cleanup_object_types(true);
     g_clear_pointer(&object_ids, g_hash_table_unref);
 }

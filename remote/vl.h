@@ -20,8 +20,8 @@ bool cli_objects_start(GError **errp);
 
 /*
  * Tears down in the safe order: non-early object types' cleanup()
- * (transports stop), every device freed (newest first), then early
- * types' cleanup() (iothreads, which devices used).
+ * (transports stop), every device freed (newest first), every block node
+ * closed, then early types' cleanup() (iothreads, which devices used).
  * Safe after a partial start-up.
  */
 void cli_teardown(void);

@@ -197,6 +197,51 @@ def test_remote_object_unknown_device():
         b.close()
 
 
+# --- block nodes -----------------------------------------------------------
+
+def expect_error_prefix(args, prefix):
+    """Like expect_error, for messages the block layer words: checks the
+    location prefix, the status and that nothing is left behind."""
+    with ScratchDir() as d:
+        status, out, err = run(bait(d) + args)
+        check_eq(status, 1, 'exit status')
+        check(err.startswith('qemu-remote: ' + prefix) and
+              err.count('\n') == 1, 'stderr: %r' % err)
+        check_eq(d.listing(), [], 'files left behind')
+
+
+def test_blockdev_without_argument():
+    expect_error(['-blockdev'], '-blockdev: requires an argument')
+
+
+def test_blockdev_missing_file():
+    expect_error(['-blockdev', 'driver=file,node-name=f0,'
+                  'filename=@D/missing.img'],
+                 '-blockdev driver=file,node-name=f0,filename=@D/'
+                 "missing.img: Could not open '@D/missing.img': No such "
+                 'file or directory')
+
+
+def test_blockdev_json_missing_file():
+    expect_error_prefix(['-blockdev', '{"driver": "raw", "node-name": "r0", '
+                         '"file": {"driver": "file", "filename": '
+                         '"/nonexistent/x.img"}}'],
+                        '-blockdev {"driver": "raw", ')
+
+
+def test_drive_missing_file():
+    expect_error_prefix(['-drive', 'if=none,id=d0,file=/nonexistent/x.img,'
+                         'format=raw'],
+                        '-drive if=none,id=d0,file=/nonexistent/x.img,'
+                        'format=raw: ')
+
+
+def test_drive_if_virtio():
+    expect_error_prefix(['-drive', 'if=virtio,id=d0,file=/dev/null,'
+                         'format=raw'],
+                        '-drive if=virtio,id=d0,file=/dev/null,format=raw: ')
+
+
 # --- monitors --------------------------------------------------------------
 
 def test_qmp_over_tcp():

@@ -8,6 +8,7 @@ from clitest import ScratchDir, check, check_eq, main, run
 
 # Every option a user can give (docs/qemu-remote.md documents each).
 OPTIONS = ['-h', '-help', '-version', '-machine', '-M', '-object', '-device',
+           '-blockdev', '-drive',
            '-qmp', '-chardev', '-mon', '-name', '-pidfile', '-daemonize',
            '-D', '-d', '-msg', '-display', '-nographic', '-nodefaults']
 

@@ -323,6 +323,19 @@ def test_device_in_json_form():
         q.close()
 
 
+def test_block_nodes_open_and_close():
+    with ScratchDir() as d:
+        with open(d('disk.img'), 'wb') as f:
+            f.truncate(1 << 20)
+        with started(d, ['-blockdev', 'driver=file,node-name=f0,filename=%s'
+                         % d('disk.img'), '-drive', 'if=none,id=d1,file=%s,'
+                         'format=raw,readonly=on' % d('disk.img')]) as r:
+            r.proc.send_signal(signal.SIGTERM)
+            check_eq(r.wait(), 0, 'exit status')
+            check_eq(r.stderr().count('\n'), 1, 'stderr lines')
+        check_eq(d.listing(), ['disk.img'], 'files')
+
+
 def test_compat_no_ops_are_accepted():
     with ScratchDir() as d, started(d, ['-nodefaults', '-nographic',
                                         '-display', 'none']) as r:
