@@ -582,6 +582,11 @@ unsigned virtqueue_in_use(const VirtQueue *vq)
     return vq->inuse;
 }
 
+bool virtqueue_budget_exhausted(const VirtQueue *vq)
+{
+    return vq->budget_exhausted;
+}
+
 /* --- iovec helpers (any thread) ---------------------------------------- */
 
 size_t iov_to_buf(const struct iovec *iov, unsigned niov, size_t offset,

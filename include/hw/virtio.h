@@ -427,6 +427,10 @@ void virtqueue_set_notification(VirtQueue *vq, bool enable);
 /* Requests popped and not yet pushed or detached. */
 unsigned virtqueue_in_use(const VirtQueue *vq);
 
+/* True when virtqueue_pop() refused because this kick's budget is spent
+ * (a handler's loop must stop then; the core calls it again). */
+bool virtqueue_budget_exhausted(const VirtQueue *vq);
+
 /* --- iovec helpers ----------------------------------------------------- */
 
 /* Copies up to @len bytes from @iov starting at byte @offset into @buf;
