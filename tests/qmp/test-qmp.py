@@ -137,6 +137,8 @@ class Server:
             raise Fail('qemu-remote did not exit') from None
 
     def stop(self):
+        """Stops qemu-remote and cleans up; returns what it wrote to
+        stderr."""
         for c in self.clients:
             c.close()
         if self.proc.poll() is None:
@@ -146,10 +148,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        text = self.stderr()
         self.log.close()
         for name in os.listdir(self.dir):
             os.unlink(os.path.join(self.dir, name))
         os.rmdir(self.dir)
+        return text
 
 
 def story(fn):
@@ -461,6 +465,7 @@ def run(fn):
     pre = tempfile.mkdtemp(prefix='qr-qmp-mon-')
     subst['dir'] = pre
     srv = None
+    stderr = ''
     try:
         srv = Server([a % subst for a in args], pass_fds=fds)
         srv.mon_path = os.path.join(pre, 'mon.sock')
@@ -469,12 +474,15 @@ def run(fn):
         fn(srv)
     finally:
         if srv:
-            srv.stop()
+            stderr = srv.stop()
         if keep:
             keep.close()
         for name in os.listdir(pre):
             os.unlink(os.path.join(pre, name))
         os.rmdir(pre)
+    # A sanitizer build reports memory errors and leaks on stderr.
+    for marker in ('Sanitizer', 'runtime error:'):
+        check(marker not in stderr, 'qemu-remote reported: %s' % stderr)
 
 
 def main():
