@@ -245,14 +245,13 @@ void qmp_client_close(QmpClient *c, gint64 deadline)
 {
     PendingRequest *p;
 
-    while (!c->dead && out_len(c)) {
+    /* Whatever the socket takes at once is always written; waiting for
+     * the peer to read more is bounded by @deadline. */
+    while (!c->dead && out_len(c) && flush_some(c) && out_len(c)) {
         gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
         struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
 
-        if (left_ms <= 0 || !flush_some(c)) {
-            break;
-        }
-        if (out_len(c) && poll(&pfd, 1, left_ms) <= 0) {
+        if (left_ms <= 0 || poll(&pfd, 1, left_ms) <= 0) {
             break;
         }
     }
