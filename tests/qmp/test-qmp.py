@@ -401,7 +401,7 @@ def test_query_qmp_schema_describes_every_command(srv):
     schema = {e['name']: e for e in c.cmd('query-qmp-schema')['return']}
     for name in ('qmp_capabilities', 'query-version', 'query-commands',
                  'quit', 'query-qmp-schema', 'query-status', 'query-name',
-                 'x-query-remote-devices'):
+                 'x-query-remote-devices', 'device-list-properties'):
         check(name in commands, '%s not in query-commands' % name)
     for name in commands:
         ent = schema.get(name)
@@ -432,6 +432,20 @@ test_x_query_remote_devices_lists_the_devices.args = [
     '-device', 'x-remote-testdev,id=dev0',
     '-object', 'x-remote-object,id=robj0,devid=dev0,fd=%(vmm_fd)d']
 test_x_query_remote_devices_lists_the_devices.needs_vmm_fd = True
+
+
+@story
+def test_device_list_properties_of_a_device_type(srv):
+    c = srv.connect()
+    c.negotiate()
+    props = c.cmd('device-list-properties',
+                  {'typename': 'x-remote-testdev'})['return']
+    msi = [p for p in props if p['name'] == 'msi']
+    check(len(msi) == 1 and msi[0]['type'] == 'bool' and
+          msi[0]['default-value'] == 'on' and msi[0]['description'],
+          repr(props))
+    c.assert_error(c.cmd('device-list-properties', {'typename': 'nope'}),
+                   "Device 'nope' not found", 'DeviceNotFound')
 
 
 @story
