@@ -94,6 +94,10 @@ static void append_double(GString *out, double v)
         g_ascii_formatd(buf, sizeof(buf), "%.17g", v);
     }
     g_string_append(out, buf);
+    /* 2.0 stays a double when read back: not "2", which is an integer. */
+    if (!strpbrk(buf, ".eE")) {
+        g_string_append(out, ".0");
+    }
 }
 
 static void append_value(GString *out, JsonNode *node)

@@ -1,9 +1,9 @@
 /*
  * JSON text output in QEMU's QMP style: one line, ", " and ": " between
  * items, object members in insertion order, strings in pure ASCII (other
- * characters as \uXXXX escapes, invalid UTF-8 as U+FFFD), numbers that read
- * back to the same double.  NaN and infinities, which JSON cannot carry,
- * are written as null.
+ * characters as \uXXXX escapes, invalid UTF-8 as U+FFFD), doubles that read
+ * back to the same double (with ".0" when integral, so they stay doubles).
+ * NaN and infinities, which JSON cannot carry, are written as null.
  */
 #ifndef QAPI_JSON_WRITER_H
 #define QAPI_JSON_WRITER_H

@@ -773,14 +773,14 @@ static void test_json_writer_matches_qemus_style(void)
 {
     g_autoptr(JsonNode) node = parse(
         "{\"b\":[1,true,null,\"\\u00e9\\t\\ud83d\\ude00\"],\"a\":0.1,"
-        "\"c\":{}}");
+        "\"c\":{},\"d\":2.0,\"e\":-1e300}");
     g_autofree char *text = qapi_json_to_string(node);
     g_autoptr(JsonNode) big = qapi_out_uint(UINT64_MAX);
     g_autofree char *big_text = qapi_json_to_string(big);
 
     g_assert_cmpstr(text, ==,
                     "{\"b\": [1, true, null, \"\\u00E9\\t\\uD83D\\uDE00\"], "
-                    "\"a\": 0.1, \"c\": {}}");
+                    "\"a\": 0.1, \"c\": {}, \"d\": 2.0, \"e\": -1e+300}");
     /* Beyond int64, json-glib holds a double: the nearest one. */
     g_assert_cmpstr(big_text, ==, "1.8446744073709552e+19");
 }
