@@ -5,7 +5,7 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 NINJA ?= ninja
 # Suites the sanitizer build runs (guest boots are too slow under ASan).
-SAN_SUITES ?= unit qtest hostile fuzz
+SAN_SUITES ?= unit qmp qtest hostile fuzz
 
 .PHONY: all deps check check-quick run install clean bench fuzz
 
