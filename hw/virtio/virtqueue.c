@@ -381,10 +381,6 @@ bool virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem)
     if (!g_atomic_int_get(&vq->running) || vq->vdev->broken || !vq->desc) {
         return false;
     }
-    if (vq->budget == 0) {
-        vq->budget_exhausted = true;
-        return false;
-    }
     if (vq->inuse >= vq->num) {
         /* More in flight than fit the ring: the driver re-offered heads
          * it has not got back (or moved avail->idx past them). */
@@ -392,6 +388,10 @@ bool virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem)
             virtio_error(vq->vdev, vq, "queue %u: more than %u requests in "
                          "flight", vq->index, vq->num);
         }
+        return false;
+    }
+    if (vq->budget == 0) {
+        vq->budget_exhausted = true;
         return false;
     }
     if (!next_head(vq, &head, &from_avail)) {
