@@ -93,6 +93,10 @@ bool qmp_run_command(const QmpCommand *table, const char *name,
         g_propagate_error(errp, err);
         return false;
     }
+    if (err) {
+        /* Success wins over an error the handler set anyway. */
+        g_error_free(err);
+    }
     if (!*ret) {
         /* A handler that returned nothing still owes a JSON value. */
         *ret = json_node_new(JSON_NODE_OBJECT);
@@ -117,6 +121,10 @@ JsonObject *qmp_build_reply(JsonNode *ret, const GError *err, JsonNode *id)
             json_node_unref(ret);
         }
     } else {
+        if (!ret) {
+            ret = json_node_new(JSON_NODE_OBJECT);
+            json_node_take_object(ret, json_object_new());
+        }
         json_object_set_member(reply, "return", ret);
     }
     if (id) {
