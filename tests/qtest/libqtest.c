@@ -805,6 +805,47 @@ void qtest_quit(QTestState *s)
     g_free(s);
 }
 
+/* Report headers of ASan, LSan and UBSan. */
+static bool has_sanitizer_report(const char *text)
+{
+    return strstr(text, "AddressSanitizer") || strstr(text, "LeakSanitizer") ||
+           strstr(text, "runtime error:");
+}
+
+bool qtest_shutdown_cleanly(QTestState *s, GError **errp)
+{
+    int st;
+
+    if (!qtest_qmp_ok(s, "{\"execute\": \"quit\"}")) {
+        error_setg(errp, "QMP quit failed");
+        return false;
+    }
+    if (!process_wait(&s->vmm, QTEST_TIMEOUT_MS)) {
+        error_setg(errp, "the VMM did not exit after quit");
+        return false;
+    }
+    for (unsigned i = 0; i < s->nremotes; i++) {
+        g_autofree char *text = NULL;
+
+        if (!process_wait(&s->remotes[i], QTEST_TIMEOUT_MS)) {
+            error_setg(errp, "remote %u did not exit after the VMM", i);
+            return false;
+        }
+        st = s->remotes[i].wstatus;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            error_setg(errp, "remote %u ended with wait status 0x%x", i, st);
+            return false;
+        }
+        text = qtest_remote_stderr(s, i);
+        if (has_sanitizer_report(text)) {
+            error_setg(errp, "remote %u wrote a sanitizer report:\n%s", i,
+                       text);
+            return false;
+        }
+    }
+    return true;
+}
+
 QTestRemote qtest_remote_kind(QTestState *s)
 {
     return s->kind;

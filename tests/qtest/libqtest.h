@@ -115,6 +115,15 @@ QTestState *qtest_start(const QTestOptions *opts, GError **errp);
  */
 void qtest_quit(QTestState *s);
 
+/*
+ * Ends the pair the normal way: QMP "quit", then waits for the VMM and
+ * every remote to exit by themselves (remotes exit when their VMM link
+ * closes).  Fails when a process does not exit within QTEST_TIMEOUT_MS,
+ * a remote's exit status is not 0, or a remote's stderr holds a sanitizer
+ * report.  Follow with qtest_quit() either way.
+ */
+bool qtest_shutdown_cleanly(QTestState *s, GError **errp);
+
 /* The kind of remote actually used. */
 QTestRemote qtest_remote_kind(QTestState *s);
 

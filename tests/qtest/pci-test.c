@@ -633,6 +633,25 @@ static void test_remote_exits_cleanly_when_vmm_quits(void)
     g_assert_false(g_file_test(pidfile, G_FILE_TEST_EXISTS));
 }
 
+static void test_shared_pair_remote_exits_cleanly(void)
+{
+    g_autoptr(GError) err = NULL;
+    bool clean;
+
+    /* Last story: everything above ran on this remote; it must still end
+     * with status 0 and no sanitizer report. */
+    if (!shared_pair()) {
+        return;
+    }
+
+    clean = qtest_shutdown_cleanly(shared_qts, &err);
+
+    g_assert_no_error(err);
+    g_assert_true(clean);
+    qtest_quit(shared_qts);
+    shared_qts = NULL;
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -686,6 +705,8 @@ int main(int argc, char **argv)
                     test_two_devices_answer_independently);
     g_test_add_func("/pci/remote/exits-cleanly-when-vmm-quits",
                     test_remote_exits_cleanly_when_vmm_quits);
+    g_test_add_func("/pci/remote/shared-pair-remote-exits-cleanly",
+                    test_shared_pair_remote_exits_cleanly);
 
     ret = g_test_run();
     qtest_quit(shared_qts);
