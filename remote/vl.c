@@ -114,6 +114,7 @@ int main(int argc, char **argv)
               pidfile_create(&err) &&
               start_serving(&err);
     if (started) {
+        qemu_remote_links_ready();
         daemon_ready();
         main_loop();
         qemu_system_shutdown_requested(&cause);

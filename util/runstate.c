@@ -20,6 +20,8 @@ static int shutdown_cause = -1;
 static int wake_fd = -1;
 
 static int open_links;
+static int links_ever_opened;
+static int links_ready;
 static int auto_shutdown = 1;
 
 static char *process_name;
@@ -126,14 +128,37 @@ void qemu_set_auto_shutdown(bool on)
 
 void qemu_remote_link_opened(void)
 {
+    __atomic_store_n(&links_ever_opened, 1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&open_links, 1, __ATOMIC_SEQ_CST);
+}
+
+static bool auto_shutdown_due(void)
+{
+    return __atomic_load_n(&auto_shutdown, __ATOMIC_SEQ_CST) &&
+           __atomic_load_n(&links_ready, __ATOMIC_SEQ_CST);
 }
 
 void qemu_remote_link_closed(void)
 {
     int left = __atomic_sub_fetch(&open_links, 1, __ATOMIC_SEQ_CST);
 
-    if (left == 0 && __atomic_load_n(&auto_shutdown, __ATOMIC_SEQ_CST)) {
+    if (left == 0 && auto_shutdown_due()) {
+        qemu_system_shutdown_request(SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+    }
+}
+
+/*
+ * Races with a link closing on another thread: each side first writes
+ * (links_ready here, open_links there) and then reads the other's variable,
+ * all sequentially consistent, so at least one of them sees the last link
+ * gone with start-up done and makes the request (twice is harmless).
+ */
+void qemu_remote_links_ready(void)
+{
+    __atomic_store_n(&links_ready, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&links_ever_opened, __ATOMIC_SEQ_CST) &&
+        __atomic_load_n(&open_links, __ATOMIC_SEQ_CST) == 0 &&
+        auto_shutdown_due()) {
         qemu_system_shutdown_request(SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
     }
 }

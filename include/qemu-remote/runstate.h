@@ -41,6 +41,14 @@ void qemu_remote_link_opened(void);
 void qemu_remote_link_closed(void);
 void qemu_set_auto_shutdown(bool on);
 
+/*
+ * Start-up is complete (called once by vl.c, before the main loop).  Until
+ * then a link closing does not shut down, since other links may still be
+ * about to open; if links were opened and all have closed by now, this
+ * requests the shutdown.
+ */
+void qemu_remote_links_ready(void);
+
 /* Wakes the main loop when a shutdown is requested (set by vl.c). */
 void qemu_set_main_context(GMainContext *ctx);
 

@@ -88,6 +88,7 @@ static void test_last_link_closing_requests_guest_shutdown(void)
 {
     ShutdownCause cause;
 
+    qemu_remote_links_ready();
     qemu_remote_link_opened();
     qemu_remote_link_opened();
     qemu_remote_link_closed();
@@ -98,9 +99,46 @@ static void test_last_link_closing_requests_guest_shutdown(void)
     g_assert_cmpint(cause, ==, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
 }
 
+static void test_link_closing_during_start_up_waits_for_ready(void)
+{
+    ShutdownCause cause;
+
+    /* The first link closes before the second opens. */
+    qemu_remote_link_opened();
+    qemu_remote_link_closed();
+    qemu_remote_link_opened();
+    g_assert_false(qemu_system_shutdown_requested(NULL));
+
+    qemu_remote_links_ready();
+    g_assert_false(qemu_system_shutdown_requested(NULL));
+    qemu_remote_link_closed();
+    g_assert_true(qemu_system_shutdown_requested(&cause));
+    g_assert_cmpint(cause, ==, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+}
+
+static void test_all_links_gone_before_ready(void)
+{
+    ShutdownCause cause;
+
+    qemu_remote_link_opened();
+    qemu_remote_link_closed();
+    qemu_remote_links_ready();
+
+    g_assert_true(qemu_system_shutdown_requested(&cause));
+    g_assert_cmpint(cause, ==, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+}
+
+static void test_no_links_at_all_keeps_running(void)
+{
+    qemu_remote_links_ready();
+
+    g_assert_false(qemu_system_shutdown_requested(NULL));
+}
+
 static void test_auto_shutdown_off_keeps_running(void)
 {
     qemu_set_auto_shutdown(false);
+    qemu_remote_links_ready();
     qemu_remote_link_opened();
     qemu_remote_link_closed();
 
@@ -156,6 +194,12 @@ int main(int argc, char **argv)
         test_request_before_the_context_is_set_still_wakes);
     add("/runstate/last-link-closing-requests-guest-shutdown",
         test_last_link_closing_requests_guest_shutdown);
+    add("/runstate/link-closing-during-start-up-waits-for-ready",
+        test_link_closing_during_start_up_waits_for_ready);
+    add("/runstate/all-links-gone-before-ready",
+        test_all_links_gone_before_ready);
+    add("/runstate/no-links-at-all-keeps-running",
+        test_no_links_at_all_keeps_running);
     add("/runstate/auto-shutdown-off-keeps-running",
         test_auto_shutdown_off_keeps_running);
     add("/runstate/cause-names", test_cause_names);
