@@ -483,6 +483,44 @@ static void test_write_to_read_only_drive_fails(void)
     g_assert_cmpmem(file, sizeof(file), want, sizeof(want));
 }
 
+/* A DISCARD or WRITE_ZEROES of 8 sectors on the read-only drive. */
+static uint8_t run_ro_dwz(uint32_t type)
+{
+    g_autofree QVirtQueue *vq = start_device(&ro_modern,
+                                             base_features(&ro_modern));
+    uint8_t seg[QVIRTIO_BLK_DWZ_SIZE];
+
+    qvirtio_blk_dwz_segment(seg, SECTOR_RO, 8, 0);
+    return run(vq, type, 0, seg, sizeof(seg), false, NULL, NULL);
+}
+
+static void test_discard_on_read_only_drive_fails(void)
+{
+    /* QEMU's -drive default discard=ignore completes it with OK. */
+    if (!setup() ||
+        !ours_only("QEMU completes DISCARD on a read-only drive with OK")) {
+        return;
+    }
+
+    g_assert_cmpuint(run_ro_dwz(VIRTIO_BLK_T_DISCARD), ==, VIRTIO_BLK_S_IOERR);
+}
+
+static void test_write_zeroes_on_read_only_drive_fails(void)
+{
+    uint8_t file[8 * QVIRTIO_BLK_SECTOR], want[sizeof(file)];
+
+    if (!setup()) {
+        return;
+    }
+
+    g_assert_cmpuint(run_ro_dwz(VIRTIO_BLK_T_WRITE_ZEROES), ==,
+                     VIRTIO_BLK_S_IOERR);
+
+    fill_pattern(want, SECTOR_RO, 8);
+    read_image(image_ro, SECTOR_RO, file, sizeof(file));
+    g_assert_cmpmem(file, sizeof(file), want, sizeof(want));
+}
+
 /* --- chain shapes -------------------------------------------------------------- */
 
 /* Writes 8 sectors in @segments pieces (indirectly or not), reads them
@@ -528,6 +566,35 @@ static void test_indirect_write_and_read(void)
         return;
     }
     write_read_chain(SECTOR_INDIRECT, 4, true);
+}
+
+static void test_small_queue_wraps_around(void)
+{
+    g_autofree QVirtQueue *vq = NULL;
+    uint8_t want[QVIRTIO_BLK_SECTOR], got[sizeof(want)];
+
+    if (!setup()) {
+        return;
+    }
+    g_assert_true(qvirtio_negotiate(&modern, base_features(&modern)));
+    /* A driver may choose a smaller (power of two) size than the maximum. */
+    vq = qvirtqueue_setup(&modern, 0, 16);
+    g_assert_nonnull(vq);
+    qvirtio_set_driver_ok(&modern);
+
+    /* 3 descriptors per request: 40 requests wrap the descriptor table
+     * 7 times and the avail and used rings twice. */
+    for (unsigned i = 0; i < 40; i++) {
+        QVirtioBlkReq req;
+
+        g_assert_cmpuint(run(vq, VIRTIO_BLK_T_IN, SECTOR_READ + i % 8, NULL,
+                             sizeof(got), true, &req, NULL), ==,
+                         VIRTIO_BLK_S_OK);
+        qtest_memread(qts, req.data, got, sizeof(got));
+        fill_pattern(want, SECTOR_READ + i % 8, 1);
+        g_assert_cmpmem(got, sizeof(got), want, sizeof(want));
+    }
+    g_assert_cmpuint(qvirtqueue_used_idx(vq), ==, 40);
 }
 
 /* --- malformed requests -------------------------------------------------------- */
@@ -809,6 +876,12 @@ int main(int argc, char **argv)
                     test_unknown_request_type_is_unsupported);
     g_test_add_func("/virtio-blk/req/write-to-read-only-drive-fails",
                     test_write_to_read_only_drive_fails);
+    g_test_add_func("/virtio-blk/req/discard-on-read-only-drive-fails",
+                    test_discard_on_read_only_drive_fails);
+    g_test_add_func("/virtio-blk/req/write-zeroes-on-read-only-drive-fails",
+                    test_write_zeroes_on_read_only_drive_fails);
+    g_test_add_func("/virtio-blk/chain/small-queue-wraps-around",
+                    test_small_queue_wraps_around);
     g_test_add_func("/virtio-blk/chain/multi-segment-write-and-read",
                     test_multi_segment_write_and_read);
     g_test_add_func("/virtio-blk/chain/indirect-write-and-read",
