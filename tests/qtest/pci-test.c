@@ -87,7 +87,8 @@ static char *device_args(const char *id)
     return g_strdup_printf("-device %s,id=%s", dut->type, id);
 }
 
-static QTestState *start_pair(unsigned ndevices, const char *remote_args)
+static QTestState *start_pair_opts(unsigned ndevices, const char *remote_args,
+                                   bool running)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *a0 = device_args("d0");
@@ -95,6 +96,7 @@ static QTestState *start_pair(unsigned ndevices, const char *remote_args)
     QTestOptions opts = {
         .remote = QTEST_REMOTE_DEFAULT,
         .remote_args = remote_args,
+        .running = running,
         .devices = { { .id = "d0", .args = a0 } },
     };
     QTestState *qts;
@@ -105,6 +107,11 @@ static QTestState *start_pair(unsigned ndevices, const char *remote_args)
     qts = qtest_start(&opts, &err);
     g_assert_no_error(err);
     return qts;
+}
+
+static QTestState *start_pair(unsigned ndevices, const char *remote_args)
+{
+    return start_pair_opts(ndevices, remote_args, false);
 }
 
 /* Finds the next device under test on bus 0 at or after @from_devfn, by
@@ -624,6 +631,36 @@ static void test_two_devices_answer_independently(void)
     qtest_quit(qts);
 }
 
+static void test_device_answers_while_vm_runs(void)
+{
+    g_autoptr(JsonNode) reply = NULL;
+    QTestState *qts;
+    QPCIBus bus;
+    QPCIDevice dev;
+    QPCIBar mmio, io;
+    JsonObject *ret;
+
+    if (skip_reason) {
+        g_test_skip(skip_reason);
+        return;
+    }
+    /* The CPU runs a BIOS of hlt instructions and stops at once. */
+    qts = start_pair_opts(1, NULL, true);
+    qpci_bus_init(&bus, qts);
+    find_dut(qts, &bus, "d0", 0, &dev);
+    map_dut(&dev, &mmio, &io);
+
+    qpci_io_writel(&dev, &mmio, dut->mmio_scratch, 0x5eed);
+    reply = qtest_qmp(qts, "{\"execute\": \"query-status\"}");
+
+    g_assert_nonnull(reply);
+    ret = json_object_get_object_member(json_node_get_object(reply), "return");
+    g_assert_cmpstr(json_object_get_string_member(ret, "status"), ==,
+                    "running");
+    g_assert_cmphex(qpci_io_readl(&dev, &mmio, dut->mmio_scratch), ==, 0x5eed);
+    qtest_quit(qts);
+}
+
 static void test_remote_exits_cleanly_when_vmm_quits(void)
 {
     g_autofree char *pidfile = NULL;
@@ -727,6 +764,8 @@ int main(int argc, char **argv)
                     test_system_reset_restores_power_on_state);
     g_test_add_func("/pci/remote/two-devices-answer-independently",
                     test_two_devices_answer_independently);
+    g_test_add_func("/pci/remote/device-answers-while-vm-runs",
+                    test_device_answers_while_vm_runs);
     g_test_add_func("/pci/remote/exits-cleanly-when-vmm-quits",
                     test_remote_exits_cleanly_when_vmm_quits);
     g_test_add_func("/pci/remote/shared-pair-remote-exits-cleanly",
