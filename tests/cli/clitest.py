@@ -143,11 +143,26 @@ class QMP:
     """One QMP client connection with bounded, line-based reads."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+        self.sock = self._connect(path)
         self.buf = b''
         greeting = self.msg()
         check('QMP' in greeting, 'no QMP greeting: %r' % greeting)
+
+    @staticmethod
+    def _connect(path):
+        # The socket file appears at bind(), a moment before listen(): a
+        # connection in between is refused, so retry until the deadline.
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(path)
+                return sock
+            except ConnectionRefusedError:
+                sock.close()
+                check(time.monotonic() < deadline,
+                      'connection to %s refused until the deadline' % path)
+                time.sleep(0.02)
 
     def close(self):
         self.sock.close()

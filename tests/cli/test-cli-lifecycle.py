@@ -148,8 +148,11 @@ def test_daemonize_returns_once_serving():
         status, out, err = run(['-daemonize', '-pidfile', d('qemu.pid')] +
                                qmp_args(d))
         check_eq((status, out, err), (0, '', ''), 'status, stdout, stderr')
-        # No waiting: the parent returned only once the daemon serves.
-        check(os.path.exists(d('qmp.sock')), 'no QMP socket yet')
+        # No waiting: the parent returned only once the daemon serves, so
+        # the socket exists and already listens.
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.connect(d('qmp.sock'))
+        probe.close()
         pid = read_pid(d('qemu.pid'))
         try:
             check(pid_alive(pid), 'daemon %d not running' % pid)
