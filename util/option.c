@@ -129,9 +129,10 @@ KeyValList *keyval_parse_help(const char *str, const char *implied_key,
             break;
         }
         pos++; /* skip ',' */
+        /* One trailing comma is allowed, as QEMU allows it (its own
+         * multi-process docs end an example with "fd=4,"). */
         if (!str[pos]) {
-            error_setg(errp, "Empty parameter at the end of '%s'", str);
-            return NULL;
+            break;
         }
     }
     return g_steal_pointer(&list);

@@ -28,9 +28,10 @@ typedef struct KeyValList {
 
 /*
  * Parses @str.  If the first element has no '=' it is the value of
- * @implied_key (an error if @implied_key is NULL).  Empty keys, keys with
- * characters other than letters, digits, '-', '_' and '.', and a dangling
- * trailing comma are errors.  Returns NULL with @errp set on error.
+ * @implied_key (an error if @implied_key is NULL).  Empty keys and keys
+ * with characters other than letters, digits, '-', '_' and '.' are errors;
+ * one trailing comma is allowed, as in QEMU ("id=d0,").  Returns NULL with
+ * @errp set on error.
  */
 KeyValList *keyval_parse(const char *str, const char *implied_key,
                          GError **errp);

@@ -139,12 +139,6 @@ def test_device_key_with_space():
                  "-device x-remote-testdev,a b=1: Invalid parameter 'a b'")
 
 
-def test_device_trailing_comma():
-    expect_error(['-device', 'x-remote-testdev,id=t0,'],
-                 '-device x-remote-testdev,id=t0,: Empty parameter at the '
-                 "end of 'x-remote-testdev,id=t0,'")
-
-
 def test_device_help_for_unknown_type():
     expect_error(['-device', 'foo,help'],
                  "-device foo,help: 'foo' is not a valid device model name")

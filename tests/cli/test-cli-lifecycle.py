@@ -95,16 +95,17 @@ def test_sigpipe_is_ignored():
 
 # --- auto-shutdown ---------------------------------------------------------
 
-def served_testdev(d, machine):
+def served_testdev(d, machine, trailing=''):
     """qemu-remote serving x-remote-testdev over one end of a socketpair;
-    returns (Remote, our end)."""
+    returns (Remote, our end).  TRAILING ends the -device and -object
+    arguments."""
     ours, theirs = socket.socketpair()
     fd = theirs.fileno()
     try:
         r = started(d, ['-machine', machine,
-                        '-device', 'x-remote-testdev,id=t0',
+                        '-device', 'x-remote-testdev,id=t0' + trailing,
                         '-object', 'x-remote-object,id=r0,devid=t0,fd=%d'
-                        % fd], pass_fds=(fd,))
+                        % fd + trailing], pass_fds=(fd,))
     finally:
         theirs.close()
     return r, ours
@@ -122,6 +123,17 @@ def test_last_link_closing_shuts_down():
             check_eq(r.wait(), 0, 'exit status')
             check_eq(d.listing(), [], 'files left behind')
             q.close()
+
+
+def test_trailing_commas_as_in_qemu_docs():
+    # QEMU's multi-process guide ends its x-remote-object example with
+    # "fd=4,"; QEMU accepts that, so we do.
+    with ScratchDir() as d:
+        r, link = served_testdev(d, 'x-remote', trailing=',')
+        with r:
+            link.close()
+            check_eq(r.wait(), 0, 'exit status')
+            check_eq(d.listing(), [], 'files left behind')
 
 
 def test_auto_shutdown_off_keeps_serving():

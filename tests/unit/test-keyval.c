@@ -96,10 +96,20 @@ static void test_dotted_keys(void)
     g_assert_cmpstr(keyval_get(l, "list.0"), ==, "a");
 }
 
-static void test_trailing_comma_is_an_error(void)
+static void test_one_trailing_comma_is_accepted(void)
 {
-    assert_parse_error("id=d0,", NULL, "Empty parameter at the end of "
-                       "'id=d0,'");
+    g_autoptr(KeyValList) l = parse_ok("x-remote-object,id=r0,fd=4,",
+                                       "qom-type");
+
+    g_assert_cmpuint(l->items->len, ==, 3);
+    g_assert_cmpstr(keyval_get(l, "fd"), ==, "4");
+}
+
+static void test_two_trailing_commas_escape_a_comma(void)
+{
+    g_autoptr(KeyValList) l = parse_ok("serial=a,,", NULL);
+
+    g_assert_cmpstr(keyval_get(l, "serial"), ==, "a,");
 }
 
 static void test_bare_element_without_implied_key(void)
@@ -510,8 +520,10 @@ int main(int argc, char **argv)
     g_test_add_func("/keyval/repeated-key-keeps-order-last-wins",
                     test_repeated_key_keeps_order_last_wins);
     g_test_add_func("/keyval/dotted-keys", test_dotted_keys);
-    g_test_add_func("/keyval/trailing-comma-is-an-error",
-                    test_trailing_comma_is_an_error);
+    g_test_add_func("/keyval/one-trailing-comma-is-accepted",
+                    test_one_trailing_comma_is_accepted);
+    g_test_add_func("/keyval/two-trailing-commas-escape-a-comma",
+                    test_two_trailing_commas_escape_a_comma);
     g_test_add_func("/keyval/bare-element-without-implied-key",
                     test_bare_element_without_implied_key);
     g_test_add_func("/keyval/bare-element-after-the-first",
