@@ -49,6 +49,37 @@ char *qtest_channel_read_line(QTestChannel *c, int64_t deadline_ms);
 /* Writes all of @data; false on error. */
 bool qtest_channel_write(QTestChannel *c, const char *data, size_t len);
 
+/* --- libqtest-process.c -------------------------------------------------- */
+
+/*
+ * Starts @argv (NULL appended here; searched in PATH) with stdin from
+ * /dev/null, stdout and stderr into an unlinked capture file, and
+ * @src_fds[i] as fd @dst_fds[i] (every other fd closed).  The child gets
+ * SIGKILL when the test program dies.  Fills @p; false with @errp set.
+ */
+bool qtest_spawn(QTestState *s, QTestProcess *p, GPtrArray *argv,
+                 const int *src_fds, const int *dst_fds, unsigned nfds,
+                 GError **errp);
+
+/* Reaps @p if it exited (true; wstatus set, or -1 if it was not our
+ * child).  True at once for a process already reaped or never started. */
+bool qtest_process_poll(QTestProcess *p);
+/* Polls qtest_process_poll() for up to @timeout_ms. */
+bool qtest_process_wait(QTestProcess *p, unsigned timeout_ms);
+
+/* The whole content of file @fd (read with pread); "" when @fd < 0. */
+char *qtest_read_fd(int fd);
+/* Prints each non-empty line of @text on stderr as "WHO: line". */
+void qtest_print_stderr(const char *who, const char *text);
+
+/* Removes the regular files in @dir, then @dir. */
+void qtest_remove_dir(const char *dir);
+
+/* Adds / removes @s to / from what the abort and termination handler
+ * (installed on first use) cleans up. */
+void qtest_register_live(QTestState *s);
+void qtest_unregister_live(QTestState *s);
+
 /*
  * Marks @s broken, fails the current test with @what and prints every
  * process's stderr as TAP comments (once).

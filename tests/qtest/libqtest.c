@@ -5,11 +5,8 @@
 #include "qemu-remote/error.h"
 #include "libqtest-internal.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,12 +15,6 @@
 #define MAX_RAM_SIZE        (2ULL << 30)   /* all of it below the PCI hole */
 #define HLT_BIOS_SIZE       (64 * 1024)    /* the smallest BIOS image QEMU maps */
 #define FIRST_SLOT          4              /* q35 uses 0 (MCH) and 0x1f (ICH9) */
-#define STOP_TIMEOUT_MS     10000
-
-/* States alive in this process, for the abort handler. */
-#define MAX_LIVE_STATES 8
-static QTestState *live_states[MAX_LIVE_STATES];
-static char *scratch_dir;
 
 static const char *vmm_binary(void)
 {
@@ -138,45 +129,6 @@ bool qtest_remote_has_device(QTestRemote kind, const char *type, char **why)
     return reason == NULL;
 }
 
-/* --- small helpers ------------------------------------------------------- */
-
-int64_t qtest_now_ms(void)
-{
-    return g_get_monotonic_time() / 1000;
-}
-
-static char *read_all_fd(int fd)
-{
-    GString *s = g_string_new(NULL);
-    char buf[4096];
-    off_t off = 0;
-    ssize_t n;
-
-    if (fd < 0) {
-        return g_string_free(s, FALSE);
-    }
-    while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-        g_string_append_len(s, buf, n);
-        off += n;
-    }
-    return g_string_free(s, FALSE);
-}
-
-/* An unlinked file in @dir: the child writes its stderr there and we can
- * read it at any time, and nothing is left behind whatever happens. */
-static int open_capture_file(const char *dir, GError **errp)
-{
-    g_autofree char *path = g_build_filename(dir, "stderr-XXXXXX", NULL);
-    int fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
-
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "cannot create %s", path);
-        return -1;
-    }
-    unlink(path);
-    return fd;
-}
-
 static int listen_unix(const char *path, GError **errp)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -201,149 +153,6 @@ static int listen_unix(const char *path, GError **errp)
     return fd;
 }
 
-/* Removes the regular files in @dir and @dir itself. */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (d) {
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                unlinkat(dirfd(d), e->d_name, 0);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-/*
- * A failed g_assert aborts the test program, and a timeout terminates it:
- * take the children and files with it.  (Not async-signal-safe in the
- * strict sense: SIGABRT comes synchronously from g_assert in the main
- * thread, and a test ended by SIGTERM is being thrown away anyway.)
- */
-static void abort_handler(int sig)
-{
-    for (unsigned i = 0; i < MAX_LIVE_STATES; i++) {
-        QTestState *s = live_states[i];
-
-        if (!s) {
-            continue;
-        }
-        if (s->vmm.pid > 0 && !s->vmm.reaped) {
-            kill(s->vmm.pid, SIGKILL);
-        }
-        for (unsigned r = 0; r < s->nremotes; r++) {
-            if (s->remotes[r].pid > 0 && !s->remotes[r].reaped) {
-                kill(s->remotes[r].pid, SIGKILL);
-            }
-        }
-        if (s->dir) {
-            remove_dir(s->dir);
-        }
-    }
-    if (scratch_dir) {
-        remove_dir(scratch_dir);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void install_abort_handler(void)
-{
-    static bool handler_installed;
-
-    if (!handler_installed) {
-        struct sigaction sa = { .sa_handler = abort_handler };
-
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGABRT, &sa, NULL);
-        /* meson's timeout ends a test with SIGTERM; ^C sends SIGINT. */
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        handler_installed = true;
-    }
-}
-
-static void register_live(QTestState *s)
-{
-    install_abort_handler();
-    for (unsigned i = 0; i < MAX_LIVE_STATES; i++) {
-        if (!live_states[i]) {
-            live_states[i] = s;
-            return;
-        }
-    }
-}
-
-static void unregister_live(QTestState *s)
-{
-    for (unsigned i = 0; i < MAX_LIVE_STATES; i++) {
-        if (live_states[i] == s) {
-            live_states[i] = NULL;
-        }
-    }
-}
-
-static void remove_scratch_dir(void)
-{
-    remove_dir(scratch_dir);
-    g_free(scratch_dir);
-    scratch_dir = NULL;
-}
-
-const char *qtest_scratch_dir(void)
-{
-    g_autoptr(GError) err = NULL;
-
-    if (!scratch_dir) {
-        scratch_dir = g_dir_make_tmp("qtest-files-XXXXXX", &err);
-        if (!scratch_dir) {
-            g_printerr("libqtest: %s\n", err->message);
-            return NULL;
-        }
-        install_abort_handler();
-        atexit(remove_scratch_dir);
-    }
-    return scratch_dir;
-}
-
-/* Runs in the child between fork and exec: die with the test program, so
- * nothing outlives a test killed by a timeout. */
-static void child_setup(gpointer opaque)
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static bool spawn(QTestState *s, QTestProcess *p, GPtrArray *argv,
-                  const int *src_fds, const int *dst_fds, unsigned nfds,
-                  GError **errp)
-{
-    GPid pid;
-
-    p->stderr_fd = open_capture_file(s->dir, errp);
-    if (p->stderr_fd < 0) {
-        return false;
-    }
-    g_ptr_array_add(argv, NULL);
-    if (!g_spawn_async_with_pipes_and_fds(NULL,
-                                          (const char * const *)argv->pdata,
-                                          NULL,
-                                          G_SPAWN_DO_NOT_REAP_CHILD |
-                                          G_SPAWN_SEARCH_PATH |
-                                          G_SPAWN_STDIN_FROM_DEV_NULL,
-                                          child_setup, NULL,
-                                          -1, p->stderr_fd, p->stderr_fd,
-                                          src_fds, dst_fds, nfds,
-                                          &pid, NULL, NULL, NULL, errp)) {
-        return false;
-    }
-    p->pid = pid;
-    return true;
-}
-
 static bool add_shell_args(GPtrArray *argv, const char *args, GError **errp)
 {
     g_auto(GStrv) v = NULL;
@@ -358,96 +167,6 @@ static bool add_shell_args(GPtrArray *argv, const char *args, GError **errp)
         g_ptr_array_add(argv, g_strdup(*a));
     }
     return true;
-}
-
-static bool process_poll(QTestProcess *p)
-{
-    int st;
-    pid_t r;
-
-    if (p->reaped || p->pid <= 0) {
-        return true;
-    }
-    r = waitpid(p->pid, &st, WNOHANG);
-    if (r == p->pid || (r < 0 && errno == ECHILD)) {
-        p->reaped = true;
-        p->wstatus = r == p->pid ? st : -1;
-        return true;
-    }
-    return false;
-}
-
-static bool process_wait(QTestProcess *p, unsigned timeout_ms)
-{
-    int64_t deadline = qtest_now_ms() + timeout_ms;
-
-    while (!process_poll(p)) {
-        if (qtest_now_ms() >= deadline) {
-            return false;
-        }
-        g_usleep(1000);
-    }
-    return true;
-}
-
-static void process_stop(QTestProcess *p, unsigned grace_ms)
-{
-    if (p->pid <= 0 || process_wait(p, grace_ms)) {
-        return;
-    }
-    kill(p->pid, SIGTERM);
-    if (!process_wait(p, STOP_TIMEOUT_MS)) {
-        kill(p->pid, SIGKILL);
-        process_wait(p, STOP_TIMEOUT_MS);
-    }
-}
-
-void qtest_kill_children(QTestState *s)
-{
-    /* The VMM first: closing its ends of the sockets lets the remotes see
-     * EOF and exit by themselves, which is the normal way they end. */
-    if (s->vmm.pid > 0 && !process_poll(&s->vmm)) {
-        kill(s->vmm.pid, SIGTERM);
-        process_stop(&s->vmm, STOP_TIMEOUT_MS);
-    }
-    for (unsigned i = 0; i < s->nremotes; i++) {
-        process_stop(&s->remotes[i], STOP_TIMEOUT_MS);
-    }
-}
-
-static void print_stderr(const char *who, const char *text)
-{
-    g_auto(GStrv) lines = NULL;
-
-    if (!text || !*text) {
-        return;
-    }
-    lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l; l++) {
-        if (**l) {
-            g_printerr("%s: %s\n", who, *l);
-        }
-    }
-}
-
-void qtest_set_broken(QTestState *s, const char *what)
-{
-    g_autofree char *vmm_err = NULL;
-
-    if (s->broken) {
-        return;
-    }
-    s->broken = true;
-    g_printerr("libqtest: %s\n", what);
-    vmm_err = qtest_vmm_stderr(s);
-    print_stderr("vmm", vmm_err);
-    for (unsigned i = 0; i < s->nremotes; i++) {
-        g_autofree char *e = qtest_remote_stderr(s, i);
-        print_stderr("remote", e);
-    }
-    if (g_test_initialized()) {
-        g_test_fail();
-    }
 }
 
 /* --- start ------------------------------------------------------------------- */
@@ -488,8 +207,8 @@ static bool start_remotes(QTestState *s, const QTestOptions *opts,
             s->dev_remote[i] = 0;
         }
         s->nremotes = 1;
-        return spawn(s, &s->remotes[0], argv, remote_ends, dst, s->ndevices,
-                     errp);
+        return qtest_spawn(s, &s->remotes[0], argv, remote_ends, dst,
+                           s->ndevices, errp);
     }
 
     /* QEMU's remote serves one x-remote-object per process. */
@@ -512,7 +231,8 @@ static bool start_remotes(QTestState *s, const QTestOptions *opts,
             "x-remote-object,id=robj0,devid=%s,fd=%d", s->dev_ids[i], dst));
         s->dev_remote[i] = i;
         s->nremotes = i + 1;
-        if (!spawn(s, &s->remotes[i], argv, &remote_ends[i], &dst, 1, errp)) {
+        if (!qtest_spawn(s, &s->remotes[i], argv, &remote_ends[i], &dst, 1,
+                         errp)) {
             return false;
         }
     }
@@ -563,7 +283,7 @@ static bool start_vmm(QTestState *s, const QTestOptions *opts,
             "x-pci-proxy-dev,id=%s,fd=%d,addr=0x%x", s->dev_ids[i], dst[i],
             s->dev_slots[i]));
     }
-    return spawn(s, &s->vmm, argv, vmm_ends, dst, s->ndevices, errp);
+    return qtest_spawn(s, &s->vmm, argv, vmm_ends, dst, s->ndevices, errp);
 }
 
 /* Accepts the VMM's connection on @lfd, failing early if the VMM dies. */
@@ -580,7 +300,7 @@ static int accept_vmm(QTestState *s, int lfd, const char *what,
                 return fd;
             }
         }
-        if (process_poll(&s->vmm)) {
+        if (qtest_process_poll(&s->vmm)) {
             error_setg(errp, "the VMM exited before connecting its %s socket",
                        what);
             return -1;
@@ -669,7 +389,7 @@ QTestState *qtest_start(const QTestOptions *opts, GError **errp)
         qtest_quit(s);
         return NULL;
     }
-    register_live(s);
+    qtest_register_live(s);
 
     for (unsigned i = 0; i < QTEST_MAX_DEVICES && opts->devices[i].id; i++) {
         int sv[2];
@@ -730,7 +450,7 @@ QTestState *qtest_start(const QTestOptions *opts, GError **errp)
     /* QMP answers only once the machine is built: every proxy has done its
      * realize exchange with its remote by now. */
     for (unsigned i = 0; i < s->nremotes; i++) {
-        if (process_poll(&s->remotes[i])) {
+        if (qtest_process_poll(&s->remotes[i])) {
             error_setg(errp, "remote %u exited during start-up (status 0x%x)",
                        i, s->remotes[i].wstatus);
             goto out;
@@ -775,7 +495,7 @@ void qtest_quit(QTestState *s)
         g_autofree char *e = qtest_remote_stderr(s, i);
 
         if (!s->broken) {
-            print_stderr(qtest_remote_name(s->kind), e);
+            qtest_print_stderr(qtest_remote_name(s->kind), e);
         }
         if (s->remotes[i].stderr_fd >= 0) {
             close(s->remotes[i].stderr_fd);
@@ -793,9 +513,9 @@ void qtest_quit(QTestState *s)
     g_string_free(s->qtest.inbuf, TRUE);
     g_string_free(s->qmp.inbuf, TRUE);
     g_queue_clear_full(&s->events, (GDestroyNotify)json_node_unref);
-    unregister_live(s);
+    qtest_unregister_live(s);
     if (s->dir) {
-        remove_dir(s->dir);
+        qtest_remove_dir(s->dir);
     }
     for (unsigned i = 0; i < s->ndevices; i++) {
         g_free(s->dev_ids[i]);
@@ -820,14 +540,14 @@ bool qtest_shutdown_cleanly(QTestState *s, GError **errp)
         error_setg(errp, "QMP quit failed");
         return false;
     }
-    if (!process_wait(&s->vmm, QTEST_TIMEOUT_MS)) {
+    if (!qtest_process_wait(&s->vmm, QTEST_TIMEOUT_MS)) {
         error_setg(errp, "the VMM did not exit after quit");
         return false;
     }
     for (unsigned i = 0; i < s->nremotes; i++) {
         g_autofree char *text = NULL;
 
-        if (!process_wait(&s->remotes[i], QTEST_TIMEOUT_MS)) {
+        if (!qtest_process_wait(&s->remotes[i], QTEST_TIMEOUT_MS)) {
             error_setg(errp, "remote %u did not exit after the VMM", i);
             return false;
         }
@@ -888,7 +608,7 @@ pid_t qtest_vmm_pid(QTestState *s)
 
 bool qtest_vmm_wait(QTestState *s, unsigned timeout_ms, int *wstatus)
 {
-    if (!process_wait(&s->vmm, timeout_ms)) {
+    if (!qtest_process_wait(&s->vmm, timeout_ms)) {
         return false;
     }
     *wstatus = s->vmm.wstatus;
@@ -898,7 +618,7 @@ bool qtest_vmm_wait(QTestState *s, unsigned timeout_ms, int *wstatus)
 bool qtest_remote_wait(QTestState *s, unsigned idx, unsigned timeout_ms,
                        int *wstatus)
 {
-    if (idx >= s->nremotes || !process_wait(&s->remotes[idx], timeout_ms)) {
+    if (idx >= s->nremotes || !qtest_process_wait(&s->remotes[idx], timeout_ms)) {
         return false;
     }
     *wstatus = s->remotes[idx].wstatus;
@@ -907,12 +627,12 @@ bool qtest_remote_wait(QTestState *s, unsigned idx, unsigned timeout_ms,
 
 char *qtest_remote_stderr(QTestState *s, unsigned idx)
 {
-    return read_all_fd(idx < s->nremotes ? s->remotes[idx].stderr_fd : -1);
+    return qtest_read_fd(idx < s->nremotes ? s->remotes[idx].stderr_fd : -1);
 }
 
 char *qtest_vmm_stderr(QTestState *s)
 {
-    return read_all_fd(s->vmm.stderr_fd);
+    return qtest_read_fd(s->vmm.stderr_fd);
 }
 
 int qtest_device_devfn(QTestState *s, const char *id)
