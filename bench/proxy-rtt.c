@@ -16,7 +16,13 @@
  * per-round difference to the base command.
  *
  * Usage: proxy-rtt [-n COMMANDS_PER_BATCH] [-R ROUNDS] [-r ours|qemu|both]
- *                  [-d DEVICE]
+ *                  [-d DEVICE] [-j FILE]
+ * -j writes the figures as JSON too (bench/run.sh reads it):
+ *   {"commands": N, "rounds": R, "remotes": {"qemu-remote": {"device": T,
+ *    "base_pio_us": x, "base_mmio_us": x, "config_read_us": x, ...,
+ *    "config_read_delta_us": x, "bar_read_delta_us": x,
+ *    "bar_write_delta_us": x}, ...}}
+ * Each remote serves an image file of its own: both take QEMU's write lock.
  * Binaries as libqtest finds them: $QTEST_QEMU_BINARY and
  * $QTEST_QEMU_REMOTE_BINARY (set by meson's devenv, or give paths).
  */
@@ -44,8 +50,11 @@ static const Target targets[] = {
 enum { CMD_BASE_PIO, CMD_CFG_READ, CMD_BASE_MMIO, CMD_BAR_READ, CMD_BAR_WRITE,
        NCMDS };
 
-/* The base command each measured command is compared with. */
+/* The base command each measured command is compared with (a base
+ * command is its own). */
 static const int base_of[NCMDS] = {
+    [CMD_BASE_PIO] = CMD_BASE_PIO,
+    [CMD_BASE_MMIO] = CMD_BASE_MMIO,
     [CMD_CFG_READ] = CMD_BASE_PIO,
     [CMD_BAR_READ] = CMD_BASE_MMIO,
     [CMD_BAR_WRITE] = CMD_BASE_MMIO,
@@ -113,9 +122,10 @@ static bool bar_register(QPCIBus *bus, const char *type, uint8_t devfn,
     return true;
 }
 
-static bool bench_start(Bench *b, const char *image, unsigned rounds,
-                        GError **errp)
+static bool bench_start(Bench *b, unsigned rounds, GError **errp)
 {
+    g_autofree char *image = g_strdup_printf("%s/%s.img", qtest_scratch_dir(),
+                                             qtest_remote_name(b->kind));
     g_autofree char *extra = g_strdup_printf(b->target->extra_args, image);
     g_autofree char *args = g_strdup_printf("-device %s,id=b0%s",
                                             b->target->type, extra);
@@ -126,6 +136,13 @@ static bool bench_start(Bench *b, const char *image, unsigned rounds,
     uint64_t reg, ram;
     int devfn;
 
+    if (!g_file_set_contents(image, "", 0, errp)) {
+        return false;
+    }
+    if (truncate(image, IMAGE_SIZE) < 0) {
+        error_setg_errno(errp, errno, "cannot size %s", image);
+        return false;
+    }
     b->qts = qtest_start(&opts, errp);
     if (!b->qts) {
         return false;
@@ -174,6 +191,43 @@ static double figure(Bench *b, int c, unsigned rounds, bool delta)
     return median(v, rounds);
 }
 
+static void print_figures(Bench *b, unsigned rounds)
+{
+    printf("%-12s %-18s %5.1f/%5.1f %7.1f (%+6.1f) %7.1f (%+6.1f) "
+           "%7.1f (%+6.1f)\n",
+           qtest_remote_name(b->kind), b->target->type,
+           figure(b, CMD_BASE_PIO, rounds, false),
+           figure(b, CMD_BASE_MMIO, rounds, false),
+           figure(b, CMD_CFG_READ, rounds, false),
+           figure(b, CMD_CFG_READ, rounds, true),
+           figure(b, CMD_BAR_READ, rounds, false),
+           figure(b, CMD_BAR_READ, rounds, true),
+           figure(b, CMD_BAR_WRITE, rounds, false),
+           figure(b, CMD_BAR_WRITE, rounds, true));
+}
+
+/* Appends '"NAME": {...}, ' with every figure of @b. */
+static void json_figures(GString *json, Bench *b, unsigned rounds)
+{
+    static const char *const names[NCMDS] = {
+        [CMD_BASE_PIO] = "base_pio", [CMD_CFG_READ] = "config_read",
+        [CMD_BASE_MMIO] = "base_mmio", [CMD_BAR_READ] = "bar_read",
+        [CMD_BAR_WRITE] = "bar_write",
+    };
+
+    g_string_append_printf(json, "\"%s\": {\"device\": \"%s\"",
+                           qtest_remote_name(b->kind), b->target->type);
+    for (int c = 0; c < NCMDS; c++) {
+        g_string_append_printf(json, ", \"%s_us\": %.3f", names[c],
+                               figure(b, c, rounds, false));
+        if (c != base_of[c]) {
+            g_string_append_printf(json, ", \"%s_delta_us\": %.3f",
+                                   names[c], figure(b, c, rounds, true));
+        }
+    }
+    g_string_append(json, "}, ");
+}
+
 static const Target *pick_target(QTestRemote a, QTestRemote b,
                                  const char *only)
 {
@@ -194,6 +248,7 @@ int main(int argc, char **argv)
     int n = 200, rounds = 31;
     g_autofree char *which = NULL;
     g_autofree char *device = NULL;
+    g_autofree char *json_path = NULL;
     GOptionEntry entries[] = {
         { "commands", 'n', 0, G_OPTION_ARG_INT, &n,
           "commands per batch (200)", "N" },
@@ -205,11 +260,13 @@ int main(int argc, char **argv)
           "device type to host (default: the first of virtio-blk-pci, "
           "x-remote-testdev, lsi53c895a that both remotes have, else each "
           "its own first)", "TYPE" },
+        { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path,
+          "also write the figures as JSON to FILE", "FILE" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- proxy round trips");
     g_autoptr(GError) err = NULL;
-    g_autofree char *image = NULL;
+    g_autoptr(GString) json = g_string_new(NULL);
     QTestRemote kinds[2] = { QTEST_REMOTE_OURS, QTEST_REMOTE_QEMU };
     Bench benches[2] = { { 0 } };
     unsigned nkinds = 2, nbench = 0;
@@ -227,10 +284,7 @@ int main(int argc, char **argv)
         kinds[0] = QTEST_REMOTE_QEMU;
         nkinds = 1;
     }
-    image = g_build_filename(qtest_scratch_dir(), "rtt.img", NULL);
-    if (!g_file_set_contents(image, "", 0, &err) ||
-        truncate(image, IMAGE_SIZE) < 0) {
-        g_printerr("proxy-rtt: cannot create %s\n", image);
+    if (!qtest_scratch_dir()) {
         return 1;
     }
 
@@ -252,7 +306,7 @@ int main(int argc, char **argv)
         }
         b->kind = kinds[k];
         b->target = t;
-        if (!bench_start(b, image, rounds, &start_err)) {
+        if (!bench_start(b, rounds, &start_err)) {
             printf("# %s with %s failed to start: %s\n",
                    qtest_remote_name(kinds[k]), t->type, start_err->message);
             bench_free(b);
@@ -276,6 +330,8 @@ int main(int argc, char **argv)
            "qtest command answered by the VMM itself)\n");
     printf("%-12s %-18s %11s %16s %16s %16s\n", "remote", "device",
            "base io/mem", "config read", "BAR read", "BAR write");
+    g_string_append_printf(json, "{\"commands\": %d, \"rounds\": %d, "
+                           "\"remotes\": {", n, rounds);
     for (unsigned i = 0; i < nbench; i++) {
         Bench *b = &benches[i];
 
@@ -284,19 +340,19 @@ int main(int argc, char **argv)
                    qtest_remote_name(b->kind), b->target->type);
             status = 1;
         } else {
-            printf("%-12s %-18s %5.1f/%5.1f %7.1f (%+6.1f) %7.1f (%+6.1f) "
-                   "%7.1f (%+6.1f)\n",
-                   qtest_remote_name(b->kind), b->target->type,
-                   figure(b, CMD_BASE_PIO, rounds, false),
-                   figure(b, CMD_BASE_MMIO, rounds, false),
-                   figure(b, CMD_CFG_READ, rounds, false),
-                   figure(b, CMD_CFG_READ, rounds, true),
-                   figure(b, CMD_BAR_READ, rounds, false),
-                   figure(b, CMD_BAR_READ, rounds, true),
-                   figure(b, CMD_BAR_WRITE, rounds, false),
-                   figure(b, CMD_BAR_WRITE, rounds, true));
+            print_figures(b, rounds);
+            json_figures(json, b, rounds);
         }
         bench_free(b);
+    }
+    /* Drop the separator after the last remote. */
+    if (json->str[json->len - 1] == ' ') {
+        g_string_truncate(json, json->len - 2);
+    }
+    g_string_append(json, "}}\n");
+    if (json_path && !g_file_set_contents(json_path, json->str, -1, &err)) {
+        g_printerr("proxy-rtt: %s\n", err->message);
+        status = 1;
     }
     return status;
 }
