@@ -117,8 +117,6 @@ static TestDev *dev_new(uint16_t qsize, bool split_memory)
  * NEEDS_RESET applies) and starts the queue. */
 static void dev_start(TestDev *t, uint64_t features)
 {
-    g_autoptr(GError) err = NULL;
-
     virtio_stage_features(&t->vdev, features | MODERN);
     virtio_set_status(&t->vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE |
                       VIRTIO_CONFIG_S_DRIVER, true, true);
