@@ -5,6 +5,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "qemu-remote/log.h"
+#include "qemu-remote/sockets.h"
 #include "qapi/qapi-events.h"
 #include "monitor-internal.h"
 
@@ -12,7 +13,6 @@
 #include <glib-unix.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 /* After accept() fails for lack of fds, wait this long before retrying
  * rather than spinning on the still-readable listening socket. */
@@ -120,7 +120,6 @@ static void add_server(int fd, const char *path, const struct stat *st)
 
 bool monitor_add_qmp_unix(const char *path, bool wait, GError **errp)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
     struct stat st;
     int fd;
 
@@ -129,32 +128,11 @@ bool monitor_add_qmp_unix(const char *path, bool wait, GError **errp)
                    "server=on,wait=off", path);
         return false;
     }
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        error_setg(errp, "UNIX socket path '%s' is too long (at most %zu "
-                   "bytes)", path, sizeof(addr.sun_path) - 1);
-        return false;
-    }
-    strcpy(addr.sun_path, path);
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            error_setg(errp, "Failed to bind socket to %s: a file that is "
-                       "not a socket exists there", path);
-            return false;
-        }
-        /* A stale socket from an earlier run: replace it, as QEMU does. */
-        unlink(path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd = unix_socket_listen(path, 16, errp);
     if (fd < 0) {
-        error_setg_errno(errp, errno, "Failed to create a UNIX socket");
         return false;
     }
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        error_setg_errno(errp, errno, "Failed to bind socket to %s", path);
-        close(fd);
-        return false;
-    }
-    if (listen(fd, 16) < 0 || stat(path, &st) < 0) {
+    if (stat(path, &st) < 0) {
         error_setg_errno(errp, errno, "Failed to listen on %s", path);
         unlink(path);
         close(fd);
