@@ -38,6 +38,18 @@ static const CmdlineOption options[] = {
       "write the process id to FILE (locked; removed at exit)" },
     { "daemonize", NULL, PHASE_CONFIG, opt_daemonize,
       "run in the background once ready to serve" },
+    { "sandbox", "on|off[,obsolete=|elevateprivileges=|spawn=|"
+      "resourcecontrol=allow|deny][,debug=off|eperm|log]", PHASE_CONFIG,
+      opt_sandbox, "confine the process with a seccomp allowlist after "
+      "start-up (docs/security.md)" },
+    { "run-with", "[user=USER|UID:GID][,chroot=DIR]", PHASE_CONFIG,
+      opt_run_with, "after start-up, chroot to DIR and become USER" },
+    { "runas", "USER", PHASE_CONFIG, opt_runas,
+      "same as -run-with user=USER" },
+    { "chroot", "DIR", PHASE_CONFIG, opt_chroot,
+      "same as -run-with chroot=DIR" },
+    { "add-fd", "fd=FD,set=SET[,opaque=TEXT]", PHASE_CONFIG, opt_add_fd,
+      "put inherited FD into fd set SET, opened as /dev/fdset/SET" },
     { "D", "LOGFILE", PHASE_CONFIG, opt_log_file,
       "write diagnostics and errors to LOGFILE" },
     { "d", "ITEM[,ITEM...]", PHASE_HELP | PHASE_CONFIG, opt_log_items,

@@ -85,6 +85,7 @@ void cmdline_free(void);
  * remote/objects.c: -object, -device, -blockdev, -drive
  * remote/monitors.c: -qmp, -chardev, -mon
  * remote/daemon.c: -daemonize;  remote/pidfile.c: -pidfile
+ * remote/security.c: -sandbox, -run-with, -runas, -chroot, -add-fd
  */
 OptionHandler opt_help, opt_version;
 OptionHandler opt_machine, opt_name, opt_msg, opt_log_items, opt_log_file,
@@ -92,5 +93,6 @@ OptionHandler opt_machine, opt_name, opt_msg, opt_log_items, opt_log_file,
 OptionHandler opt_object, opt_device, opt_blockdev, opt_drive;
 OptionHandler opt_qmp, opt_chardev, opt_mon;
 OptionHandler opt_daemonize, opt_pidfile;
+OptionHandler opt_sandbox, opt_run_with, opt_runas, opt_chroot, opt_add_fd;
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/sandbox.h"
 #include "cmdline.h"
 #include "vl.h"
 
@@ -18,6 +19,20 @@
 
 static bool daemonize;
 static int ready_fd = -1; /* the daemon's end of the pipe */
+/* Opened before start-up ends: a chroot or the sandbox may hide it. */
+static int null_fd = -1;
+
+/* daemon_ready() runs after the sandbox is installed. */
+static const SandboxRule daemon_rules[] = {
+    SANDBOX_ALLOW("chdir"),
+    SANDBOX_RULES_END
+};
+
+static const SandboxPolicy daemon_sandbox_policy = {
+    .name = "daemonize",
+    .keeps = "/dev/null until ready",
+    .rules = daemon_rules,
+};
 
 bool opt_daemonize(OptionPhase phase, const char *arg, GError **errp)
 {
@@ -53,6 +68,9 @@ bool daemon_start(GError **errp)
     if (!daemonize) {
         return true;
     }
+    if (!sandbox_require(&daemon_sandbox_policy, errp)) {
+        return false;
+    }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         error_setg_errno(errp, errno, "cannot daemonize: pipe");
         return false;
@@ -86,19 +104,18 @@ bool daemon_start(GError **errp)
         _exit(0);
     }
     ready_fd = fds[1];
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     return true;
 }
 
 void daemon_ready(void)
 {
     static const char ok = 0;
-    int null_fd;
     ssize_t n;
 
     if (ready_fd < 0) {
         return;
     }
-    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd >= 0) {
         dup2(null_fd, STDIN_FILENO);
         dup2(null_fd, STDOUT_FILENO);
@@ -106,6 +123,7 @@ void daemon_ready(void)
         if (null_fd > STDERR_FILENO) {
             close(null_fd);
         }
+        null_fd = -1;
     }
     if (chdir("/") < 0) {
         warn_report("cannot change to /: %s", g_strerror(errno));

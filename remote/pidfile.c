@@ -11,6 +11,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/sandbox.h"
 #include "cmdline.h"
 #include "vl.h"
 
@@ -77,6 +78,10 @@ bool pidfile_create(GError **errp)
 
     if (!pidfile_path) {
         return true;
+    }
+    /* Removed at exit. */
+    if (!sandbox_require(&sandbox_remove_files_policy, errp)) {
+        return false;
     }
     fd = open_locked(pidfile_path, errp);
     if (fd < 0) {

@@ -5,9 +5,10 @@
  * end it there), then process settings (-machine, -d, -D, ...), then the
  * daemon fork (before any thread exists) and the pidfile, then early
  * objects (iothreads), block nodes, devices, late objects (transports bind
- * to their devices), every device realized, every object type started,
- * and last the QMP monitors.  The GLib main loop then runs on this thread
- * until qemu_system_shutdown_request().
+ * to their devices), every device realized, the QMP monitors; then the
+ * process gives up what it no longer needs (-run-with, -sandbox), and last
+ * every object type is started (transports serve).  The GLib main loop
+ * then runs on this thread until qemu_system_shutdown_request().
  *
  * Exit (also after a failed start-up, so nothing is left behind): the
  * SHUTDOWN event, monitors closed (socket files removed), transports
@@ -69,7 +70,11 @@ static void report_signal(void)
     }
 }
 
-/* Everything from the early objects to the monitors. */
+/*
+ * Everything from the early objects to the monitors; then the process is
+ * confined (-run-with, -sandbox) before any transport starts serving, so
+ * no request from a VMM is handled with more than it needs.
+ */
 static bool start_serving(GError **errp)
 {
     return cmdline_run_phase(PHASE_EARLY_OBJECTS, errp) &&
@@ -77,8 +82,9 @@ static bool start_serving(GError **errp)
            cmdline_run_phase(PHASE_DEVICES, errp) &&
            cmdline_run_phase(PHASE_LATE_OBJECTS, errp) &&
            cli_devices_realize(errp) &&
-           cli_objects_start(errp) &&
-           cmdline_run_phase(PHASE_MONITORS, errp);
+           cmdline_run_phase(PHASE_MONITORS, errp) &&
+           confine_process(errp) &&
+           cli_objects_start(errp);
 }
 
 static void main_loop(void)

@@ -32,6 +32,16 @@ void cli_teardown(void);
  * -chardev and -mon settings. */
 void cli_monitors_cleanup(void);
 
+/* remote/security.c */
+
+/*
+ * Once start-up is over: closes the -add-fd sets, drops privileges
+ * (-run-with, -runas, -chroot) and installs the -sandbox filter composed
+ * from what start-up required.  Fails with the reason; the process must
+ * then exit.
+ */
+bool confine_process(GError **errp);
+
 /* remote/daemon.c */
 
 /*

@@ -17,6 +17,7 @@
 
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/object.h"
+#include "qemu-remote/sandbox.h"
 #include "hw/pci.h"
 
 /* --- wire format ---------------------------------------------------- */
@@ -181,5 +182,9 @@ const char *mpqemu_link_state(MPQemuLink *link);
 
 /* Registered in remote/object-list.c. */
 extern const ObjectType remote_object_type;
+
+/* The system calls a running link needs (remote/mpqemu/seccomp.c);
+ * x-remote-object requires it. */
+extern const SandboxPolicy mpqemu_sandbox_policy;
 
 #endif

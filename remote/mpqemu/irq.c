@@ -9,27 +9,34 @@
 #include "qemu-remote/log.h"
 #include "mpqemu-internal.h"
 
+#include <linux/kcmp.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 /*
  * Only eventfds: poll() on a regular file is always readable and would spin
- * the connection thread; a full pipe would block the raising thread.  The
- * kernel's fdinfo says what an fd is; *@id receives its "eventfd-id"
- * (Linux >= 6.0), or -1 when not shown.
+ * the connection thread; a full pipe would block the raising thread.  This
+ * must work without /proc (in a chroot, under the sandbox, which refuses
+ * open()): an eventfd is an anonymous inode (no file type bits, unlike
+ * files, pipes, sockets and devices) that is writable (unlike the other
+ * common anonymous inodes: timerfd, signalfd, epoll, inotify, pidfd).
  */
-static bool eventfd_identify(int fd, int64_t *id)
+static bool is_eventfd(int fd)
 {
-    g_autofree char *path = g_strdup_printf("/proc/self/fdinfo/%d", fd);
-    g_autofree char *info = NULL;
-    const char *p;
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    struct stat st;
 
-    if (!g_file_get_contents(path, &info, NULL, NULL) ||
-        !strstr(info, "\neventfd-count:")) {
-        return false;
-    }
-    p = strstr(info, "\neventfd-id:");
-    *id = p ? g_ascii_strtoll(p + strlen("\neventfd-id:"), NULL, 10) : -1;
-    return true;
+    return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0 &&
+           poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+/* True when @a and @b are one open file (the same eventfd sent twice). */
+static bool same_file(int a, int b)
+{
+    pid_t self = getpid();
+
+    return syscall(SYS_kcmp, self, self, KCMP_FILE, a, b) == 0;
 }
 
 /* Signals the irqfd without blocking: the write would block only with the
@@ -75,15 +82,13 @@ bool mpqemu_irq_set_fds(MPQemuLink *link, int irq_fd, int resample_fd,
                         GError **errp)
 {
     int old_irq, old_resample;
-    int64_t irq_id, resample_id;
 
-    if (!eventfd_identify(irq_fd, &irq_id) ||
-        !eventfd_identify(resample_fd, &resample_id)) {
+    if (!is_eventfd(irq_fd) || !is_eventfd(resample_fd)) {
         error_setg(errp, "SET_IRQFD: the fds are not eventfds");
         return false;
     }
     /* One eventfd as both would make every raise look like a resample. */
-    if (irq_id >= 0 && irq_id == resample_id) {
+    if (same_file(irq_fd, resample_fd)) {
         error_setg(errp, "SET_IRQFD: the same eventfd twice");
         return false;
     }

@@ -114,7 +114,8 @@ static bool remote_object_create(const KeyValList *opts, GError **errp)
                    "'%s'", devid, other->id);
         return false;
     }
-    if (!parse_socket_fd(fd_str, &fd, errp)) {
+    if (!parse_socket_fd(fd_str, &fd, errp) ||
+        !sandbox_require(&mpqemu_sandbox_policy, errp)) {
         return false;
     }
     /* Not for anything this process might start. */

@@ -10,12 +10,20 @@ bool mpqemu_test_start(MPQemuTest *t, const char *const *devices,
                        const char *const *extra_args)
 {
     const char *binary = g_getenv("QEMU_REMOTE");
+    /* Options every process of this run gets (meson sets them for the
+     * confined runs: "-sandbox on -run-with user=nobody"). */
+    const char *env_args = g_getenv("QEMU_REMOTE_ARGS");
+    g_auto(GStrv) confine = NULL;
     GError *err = NULL;
 
     memset(t, 0, sizeof(*t));
     if (!binary) {
         g_test_skip("QEMU_REMOTE is not set (run through meson test)");
         return false;
+    }
+    if (!extra_args && env_args && *env_args) {
+        g_assert_true(g_shell_parse_argv(env_args, NULL, &confine, NULL));
+        extra_args = (const char *const *)confine;
     }
     t->dir = g_dir_make_tmp("mpqemu-test-XXXXXX", &err);
     g_assert_no_error(err);
