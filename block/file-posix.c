@@ -5,6 +5,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/fdset.h"
 #include "qemu-remote/log.h"
 #include "block-int.h"
 
@@ -82,11 +83,15 @@ BlockBackend *block_file_open(const BlockFileOpts *o, GError **errp)
     uint64_t size;
     int fd;
 
-    fd = open(o->filename, open_flags(read_only, o->direct));
+    if (!sandbox_require(&block_sandbox_policy, errp)) {
+        return NULL;
+    }
+    /* "/dev/fdset/N" takes an fd handed over with -add-fd. */
+    fd = qemu_open(o->filename, open_flags(read_only, o->direct), 0);
     if (fd < 0 && !read_only && o->auto_read_only &&
         (errno == EACCES || errno == EROFS || errno == EPERM)) {
         read_only = true;
-        fd = open(o->filename, open_flags(true, o->direct));
+        fd = qemu_open(o->filename, open_flags(true, o->direct), 0);
     }
     if (fd < 0) {
         error_setg_errno(errp, errno, "Could not open '%s'", o->filename);

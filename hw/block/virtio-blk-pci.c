@@ -65,4 +65,5 @@ const DeviceType virtio_blk_pci_type = {
     .realize = virtio_blk_pci_realize,
     .unrealize = virtio_blk_pci_unrealize,
     .reset = virtio_blk_pci_reset,
+    .sandbox = &virtio_blk_sandbox_policy,
 };

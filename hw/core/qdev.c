@@ -182,6 +182,11 @@ bool device_realize(Device *dev, GError **errp)
     bool ok;
 
     g_assert(!dev->realized);
+    if (!sandbox_require(dev->type->sandbox, errp)) {
+        error_prepend(errp, "Device '%s': ", dev->id ? dev->id
+                                                    : dev->type->name);
+        return false;
+    }
     if (bus && bus->realize) {
         ok = bus->realize(dev, errp);
     } else {

@@ -408,6 +408,18 @@ static const DeviceProperty testdev_props[] = {
     { NULL }
 };
 
+/* Registers, DMA through the transport's mapped guest memory and
+ * interrupts through the transport: nothing beyond the common base. */
+static const SandboxRule testdev_sandbox_rules[] = {
+    SANDBOX_RULES_END
+};
+
+static const SandboxPolicy testdev_sandbox_policy = {
+    .name = "x-remote-testdev",
+    .keeps = "no fds of its own",
+    .rules = testdev_sandbox_rules,
+};
+
 const DeviceType testdev_type = {
     .name = "x-remote-testdev",
     .desc = "PCI test device: registers, scratch, DMA engine, interrupts",
@@ -417,4 +429,5 @@ const DeviceType testdev_type = {
     .realize = testdev_realize,
     .unrealize = testdev_unrealize,
     .reset = testdev_reset,
+    .sandbox = &testdev_sandbox_policy,
 };

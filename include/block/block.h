@@ -28,6 +28,7 @@
 
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/option.h"
+#include "qemu-remote/sandbox.h"
 #include "hw/qdev.h"
 
 #include <sys/uio.h>
@@ -60,6 +61,10 @@ BlockBackend *blk_by_name(const char *name);
 
 /* Closes every node (at exit, after devices are gone). */
 void blockdev_close_all(void);
+
+/* The system calls open nodes need (block/seccomp.c); every file node
+ * requires it when it opens. */
+extern const SandboxPolicy block_sandbox_policy;
 
 /* Device property "drive=NODE": a BlockBackend * field. */
 extern const PropertyInfo prop_info_drive;

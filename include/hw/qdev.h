@@ -14,6 +14,7 @@
 
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/option.h"
+#include "qemu-remote/sandbox.h"
 
 typedef struct Device Device;
 typedef struct DeviceProperty DeviceProperty;
@@ -88,6 +89,10 @@ typedef struct DeviceType {
     /* Back to power-on state.  Called after realize and whenever the VMM
      * resets the device. */
     void (*reset)(Device *dev);
+    /* What the device needs under -sandbox beyond the common base: its
+     * system calls and the fds it keeps (include/qemu-remote/sandbox.h).
+     * device_realize() requires it.  NULL: nothing more. */
+    const SandboxPolicy *sandbox;
 } DeviceType;
 
 /* How the transport serving a device describes itself to QMP. */

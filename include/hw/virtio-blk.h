@@ -95,6 +95,10 @@ void virtio_blk_unrealize(VirtIOBlock *s);
 /* The "virtio-blk-pci" device type (hw/block/virtio-blk-pci.c). */
 extern const DeviceType virtio_blk_pci_type;
 
+/* What the device needs under -sandbox with any transport
+ * (hw/block/virtio-blk-seccomp.c). */
+extern const SandboxPolicy virtio_blk_sandbox_policy;
+
 /* Help texts and defaults shared by every transport's property table. */
 #define VIRTIO_BLK_PROPS(base)                                              \
     { .name = "drive", .info = &prop_info_drive,                            \

@@ -192,7 +192,13 @@ static bool start_remotes(QTestState *s, const QTestOptions *opts,
         g_ptr_array_add(argv, g_strdup(prog));
         g_ptr_array_add(argv, g_strdup("-machine"));
         g_ptr_array_add(argv, g_strdup("x-remote"));
-        if (!add_shell_args(argv, opts->remote_args, errp)) {
+        /* Every story runs confined, so the seccomp allowlists meet a real
+         * VMM's traffic; QEMU_REMOTE_ARGS may add to it (a later -sandbox
+         * wins: "-sandbox on,debug=eperm" names a blocked call). */
+        g_ptr_array_add(argv, g_strdup("-sandbox"));
+        g_ptr_array_add(argv, g_strdup("on"));
+        if (!add_shell_args(argv, g_getenv("QEMU_REMOTE_ARGS"), errp) ||
+            !add_shell_args(argv, opts->remote_args, errp)) {
             return false;
         }
         for (unsigned i = 0; i < s->ndevices; i++) {
