@@ -128,6 +128,10 @@ bool monitor_add_qmp_unix(const char *path, bool wait, GError **errp)
                    "server=on,wait=off", path);
         return false;
     }
+    if (!sandbox_require(&qmp_sandbox_policy, errp) ||
+        !sandbox_require(&sandbox_remove_files_policy, errp)) {
+        return false;
+    }
     fd = unix_socket_listen(path, 16, errp);
     if (fd < 0) {
         return false;
@@ -149,6 +153,10 @@ bool monitor_add_qmp_fd(int fd, GError **errp)
     int listening = 0;
     socklen_t len = sizeof(type);
 
+    if (!sandbox_require(&qmp_sandbox_policy, errp)) {
+        close(fd);
+        return false;
+    }
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
         type != SOCK_STREAM) {
         error_setg(errp, "QMP: fd %d is not a stream socket", fd);

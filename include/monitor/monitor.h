@@ -23,6 +23,7 @@
 
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/runstate.h"
+#include "qemu-remote/sandbox.h"
 
 #include <json-glib/json-glib.h>
 
@@ -61,6 +62,13 @@ bool monitor_add_qmp_unix(const char *path, bool wait, GError **errp);
  * Returns false with @errp set if @fd is not a stream socket.
  */
 bool monitor_add_qmp_fd(int fd, GError **errp);
+
+/*
+ * What a monitor needs under -sandbox once serving (monitor/seccomp.c);
+ * monitor_add_qmp_unix() and monitor_add_qmp_fd() require it, the former
+ * also sandbox_remove_files_policy (the socket file goes at exit).
+ */
+extern const SandboxPolicy qmp_sandbox_policy;
 
 /*
  * Broadcasts event @name with @data (may be NULL: no "data" member) to

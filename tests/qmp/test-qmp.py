@@ -9,6 +9,7 @@ behind.  The binary is $QEMU_REMOTE.  Prints TAP.
 import json
 import os
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -105,8 +106,11 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix='qr-qmp-')
         self.path = os.path.join(self.dir, 'qmp.sock')
         self.log = open(os.path.join(self.dir, 'stderr'), 'w+')
+        # QEMU_REMOTE_ARGS: options for every process of the run (meson
+        # sets "-sandbox on" for the confined run).
         args = [QEMU_REMOTE, '-machine', 'x-remote,auto-shutdown=off',
                 '-qmp', 'unix:%s,server=on,wait=off' % self.path]
+        args += shlex.split(os.environ.get('QEMU_REMOTE_ARGS', ''))
         self.proc = subprocess.Popen(args + list(extra_args),
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
