@@ -328,6 +328,12 @@ static bool add_call(scmp_filter_ctx ctx, const CallRules *c, GError **errp)
         if (c->unconditional && (r->err || r->check != SANDBOX_ARG_ANY)) {
             continue;
         }
+        /* A refusal without a condition would override the allowed
+         * arguments (libseccomp lets the rule without one win): the
+         * arguments not allowed take the default action instead. */
+        if (r->err && r->check == SANDBOX_ARG_ANY && call_allowed(c)) {
+            continue;
+        }
         if (!add_rule(ctx, nr, r, false, errp)) {
             return false;
         }

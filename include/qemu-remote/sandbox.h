@@ -24,7 +24,9 @@
  * setup fails with EPERM, clone3() with ENOSYS so glibc falls back to the
  * filterable clone()).  Any call no rule names kills the process (or, in
  * the debug modes, is logged).  A call that one policy allows
- * unconditionally is allowed unconditionally in the union.
+ * unconditionally is allowed unconditionally in the union; a refusal
+ * without an argument check applies only while no policy allows the call
+ * for some arguments (the other arguments then kill).
  *
  * Threads: the filter is loaded with TSYNC, so it covers every thread that
  * exists then, and every thread created later inherits it.

@@ -38,25 +38,25 @@ static const SandboxPolicy unix_socket_policy = {
     .rules = unix_socket_rules,
 };
 
-/* One the common base lacks, to count. */
-static const SandboxRule getppid_rules[] = {
-    SANDBOX_ALLOW("getppid"),
+/* One that no other policy has, to count. */
+static const SandboxRule getcpu_rules[] = {
+    SANDBOX_ALLOW("getcpu"),
     SANDBOX_RULES_END
 };
 
-static const SandboxPolicy getppid_policy = {
-    .name = "test-getppid",
-    .rules = getppid_rules,
+static const SandboxPolicy getcpu_policy = {
+    .name = "test-getcpu",
+    .rules = getcpu_rules,
 };
 
-static const SandboxPolicy *const includes_getppid[] = {
-    &getppid_policy, NULL
+static const SandboxPolicy *const includes_getcpu[] = {
+    &getcpu_policy, NULL
 };
 
 static const SandboxPolicy includer_policy = {
     .name = "test-includer",
     .rules = unix_socket_rules,
-    .includes = includes_getppid,
+    .includes = includes_getcpu,
 };
 
 /* In the child: -sandbox @option with @policy required, installed. */
@@ -285,15 +285,18 @@ static void child_require_after_install(void)
     if (!sandbox_require(&unix_socket_policy, NULL)) {
         _exit(CHILD_SETUP_FAILED);
     }
-    if (sandbox_require(&getppid_policy, NULL)) {
+    if (sandbox_require(&getcpu_policy, NULL)) {
         _exit(CHILD_CALL_SUCCEEDED);
     }
 }
 
 static void child_included_policy(void)
 {
+    unsigned cpu;
+
     child_install("on", &includer_policy);
-    if (getppid() <= 0 || !sandbox_is_required(&getppid_policy)) {
+    if (syscall(SYS_getcpu, &cpu, NULL, NULL) < 0 ||
+        !sandbox_is_required(&getcpu_policy)) {
         _exit(CHILD_SETUP_FAILED);
     }
 }
@@ -415,7 +418,7 @@ static void test_count_adds_each_policy(void)
     unsigned base[3], more[3];
 
     count_with("on", NULL, &base[0], &base[1], &base[2]);
-    count_with("on", &getppid_policy, &more[0], &more[1], &more[2]);
+    count_with("on", &getcpu_policy, &more[0], &more[1], &more[2]);
     g_assert_cmpuint(more[0], ==, base[0] + 1);
     g_assert_cmpuint(more[1], ==, base[1]);
     g_assert_cmpuint(more[2], ==, base[2]);
