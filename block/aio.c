@@ -19,11 +19,17 @@ typedef struct BatchNotifier {
     void *opaque;
 } BatchNotifier;
 
+typedef struct IocSource {
+    GSource source;
+    BlockIOContext *ioc;
+    gpointer tag;               /* the eventfd's poll record */
+} IocSource;
+
 struct BlockIOContext {
     int refcnt;                 /* under contexts_lock */
     GMainContext *ctx;
     int efd;
-    GSource *source;
+    IocSource *source;
     BlockUring *uring;          /* NULL: thread pool only */
     unsigned plug;
     unsigned in_flight;         /* context thread only */
@@ -49,10 +55,10 @@ static void ioc_kick(BlockIOContext *ioc)
 
 void block_req_defer(BlockIOContext *ioc, BlockRequest *req, int ret)
 {
+    /* The context's source sees the list before its next poll. */
     req->priv.ret = ret;
     req->priv.next = ioc->deferred;
     ioc->deferred = req;
-    ioc_kick(ioc);
 }
 
 void block_aio_thread_done(BlockIOContext *ioc, BlockRequest *req)
@@ -154,14 +160,49 @@ static void ioc_drain_eventfd(BlockIOContext *ioc)
     }
 }
 
-static gboolean ioc_fd_ready(gint fd, GIOCondition cond, gpointer opaque)
+/*
+ * Completions waiting to be dispatched, seen without a system call: in the
+ * ring (posted while submitting, before the eventfd wake-up is seen),
+ * requests failed at submission, and what pool threads finished (they also
+ * write the eventfd to wake the context).
+ */
+static bool ioc_has_work(BlockIOContext *ioc)
 {
-    BlockIOContext *ioc = opaque;
+    return (ioc->uring && block_uring_has_completions(ioc->uring)) ||
+           ioc->deferred || g_atomic_pointer_get(&ioc->thread_done);
+}
 
-    ioc_drain_eventfd(ioc);
-    ioc_dispatch_completions(ioc);
+static gboolean ioc_source_prepare(GSource *source, gint *timeout)
+{
+    *timeout = -1;
+    return ioc_has_work(((IocSource *)source)->ioc);
+}
+
+static gboolean ioc_source_check(GSource *source)
+{
+    IocSource *s = (IocSource *)source;
+
+    return ioc_has_work(s->ioc) ||
+           (g_source_query_unix_fd(source, s->tag) & G_IO_IN);
+}
+
+static gboolean ioc_source_dispatch(GSource *source, GSourceFunc cb,
+                                    gpointer data)
+{
+    IocSource *s = (IocSource *)source;
+
+    if (g_source_query_unix_fd(source, s->tag) & G_IO_IN) {
+        ioc_drain_eventfd(s->ioc);
+    }
+    ioc_dispatch_completions(s->ioc);
     return G_SOURCE_CONTINUE;
 }
+
+static GSourceFuncs ioc_source_funcs = {
+    .prepare = ioc_source_prepare,
+    .check = ioc_source_check,
+    .dispatch = ioc_source_dispatch,
+};
 
 BlockIOContext *blk_io_context_get(GMainContext *ctx, GError **errp)
 {
@@ -194,10 +235,16 @@ BlockIOContext *blk_io_context_get(GMainContext *ctx, GError **errp)
     g_mutex_init(&ioc->lock);
     ioc->notifiers = g_array_new(FALSE, FALSE, sizeof(BatchNotifier));
     ioc->uring = block_uring_new(ioc->efd);
-    ioc->source = g_unix_fd_source_new(ioc->efd, G_IO_IN);
-    g_source_set_callback(ioc->source, G_SOURCE_FUNC(ioc_fd_ready), ioc,
-                          NULL);
-    g_source_attach(ioc->source, ctx);
+    ioc->source = (IocSource *)g_source_new(&ioc_source_funcs,
+                                            sizeof(IocSource));
+    ioc->source->ioc = ioc;
+    ioc->source->tag = g_source_add_unix_fd(&ioc->source->source, ioc->efd,
+                                            G_IO_IN);
+    /* Never dispatched recursively (blk_io_context_wait() polls the eventfd
+     * itself); saves GLib's blocking of the source around each dispatch:
+     * two wake-up eventfd writes and a loop iteration per completion. */
+    g_source_set_can_recurse(&ioc->source->source, TRUE);
+    g_source_attach(&ioc->source->source, ctx);
     g_hash_table_insert(contexts, ctx, ioc);
     g_mutex_unlock(&contexts_lock);
     qr_log_mask(LOG_BLOCK, "block: new I/O context (%s)",
@@ -223,8 +270,8 @@ void blk_io_context_unref(BlockIOContext *ioc)
     while (ioc->in_flight > 0) {
         blk_io_context_wait(ioc);
     }
-    g_source_destroy(ioc->source);
-    g_source_unref(ioc->source);
+    g_source_destroy(&ioc->source->source);
+    g_source_unref(&ioc->source->source);
     block_uring_free(ioc->uring);
     close(ioc->efd);
     g_array_free(ioc->notifiers, TRUE);
@@ -276,6 +323,11 @@ void blk_io_context_remove_batch_notifier(BlockIOContext *ioc,
             return;
         }
     }
+}
+
+unsigned blk_io_context_poll(BlockIOContext *ioc)
+{
+    return ioc_dispatch_completions(ioc);
 }
 
 void blk_io_context_wait(BlockIOContext *ioc)

@@ -95,7 +95,8 @@ bool block_name_in_use(const char *name);
 /* --- aio.c: BlockIOContext and request routing ----------------------- */
 
 /* Completes @req with @ret from the context's own thread (deferred to the
- * next dispatch so callbacks never run inside blk_submit()). */
+ * next dispatch, which the context's source runs before it next sleeps, so
+ * callbacks never run inside blk_submit()). */
 void block_req_defer(BlockIOContext *ioc, BlockRequest *req, int ret);
 
 /* Finishes @req: bounce copy-out, callback.  Context thread only. */
@@ -123,6 +124,8 @@ bool block_uring_available(void);
 /* Queues @req; submitted now or at unplug. */
 void block_uring_submit(BlockUring *u, BlockRequest *req);
 void block_uring_flush(BlockUring *u);
+/* True when completions wait in the ring (no system call). */
+bool block_uring_has_completions(BlockUring *u);
 /* Handles every available completion; returns how many finished. */
 unsigned block_uring_complete(BlockUring *u, BlockIOContext *ioc);
 

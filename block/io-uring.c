@@ -1,9 +1,9 @@
 /*
- * io_uring submission and completion for one BlockIOContext.  The ring's
- * completions signal the context's eventfd (io_uring_register_eventfd), so
- * they are handled in the thread that submitted them.  Requests the ring
- * cannot finish by itself (write-zeroes on a filesystem without
- * FALLOC_FL_ZERO_RANGE) move to the thread pool.
+ * io_uring submission and completion for one BlockIOContext.  Completions
+ * are handled in the thread that submitted them: they signal the context's
+ * eventfd, and the context's GSource also looks at the ring directly.
+ * Requests the ring cannot finish by itself (write-zeroes on a filesystem
+ * without FALLOC_FL_ZERO_RANGE) move to the thread pool.
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
@@ -100,6 +100,13 @@ BlockUring *block_uring_new(int efd)
         g_free(u);
         return NULL;
     }
+    /*
+     * Every completion signals the eventfd.  (The _async variant would
+     * spare the wake-up for completions posted while submitting, but it
+     * also skips those delivered by task work, e.g. O_DIRECT, which then
+     * never wake a thread sleeping in poll.)  Completions already posted
+     * are found without waiting: block_uring_has_completions().
+     */
     r = io_uring_register_eventfd(&u->ring, efd);
     if (r < 0) {
         qr_log_mask(LOG_BLOCK, "block: io_uring_register_eventfd: %s; using "
@@ -293,6 +300,11 @@ static bool uring_handle(BlockUring *u, BlockIOContext *ioc,
     }
     block_req_finish(ioc, req, res < 0 ? res : 0);
     return true;
+}
+
+bool block_uring_has_completions(BlockUring *u)
+{
+    return io_uring_cq_ready(&u->ring) > 0;
 }
 
 unsigned block_uring_complete(BlockUring *u, BlockIOContext *ioc)

@@ -381,6 +381,8 @@ static void blk_handle_queue(VirtIODevice *vdev, VirtQueue *vq)
         }
     }
     blk_io_unplug(s->ioc);
+    /* Page-cache hits have completed already: publish them now. */
+    blk_io_context_poll(s->ioc);
     flush_all_queues(s);
 }
 

@@ -196,6 +196,15 @@ void blk_io_context_remove_batch_notifier(BlockIOContext *ioc,
                                           void *opaque);
 
 /*
+ * Runs, now, the callbacks of requests that have already completed (and
+ * the batch notifiers if there were any); returns how many.  A device
+ * calls it right after blk_io_unplug() so that requests served from the
+ * page cache complete within the same wake-up.  Call from @ioc's thread,
+ * not from inside a completion callback.
+ */
+unsigned blk_io_context_poll(BlockIOContext *ioc);
+
+/*
  * Waits until at least one request submitted through @ioc completes, and
  * runs the callbacks of all completed ones (and the batch notifiers).
  * Dispatches nothing else of the GMainContext: a device drains its own
