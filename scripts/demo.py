@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`make run`: a guest uses a disk served by qemu-remote, in about a minute.
 
-    scripts/demo.py BUILD_DIR [--setup KIND] [--verbose]
+    scripts/demo.py BUILD_DIR [--setup KIND] [--verbose] [--qmp]
 
 Creates the demo disk (state/disk.img in the source tree, or
 $QR_STATE_DIR/disk.img), builds the test guest (cached, see
@@ -11,8 +11,9 @@ finding the disk (lspci, capacity) and reading and writing it (a message
 kept across runs, short fio runs).  --setup x-remote / in-process runs the
 same guest against QEMU's own remote or QEMU's in-process device instead.
 
-While qemu-remote cannot serve virtio-blk-pci yet, the default shows a QMP
-conversation with qemu-remote instead (clearly labelled).
+While qemu-remote cannot serve virtio-blk-pci, the default shows a QMP
+conversation with qemu-remote instead (clearly labelled); --qmp shows it
+on request.
 """
 
 import argparse
@@ -137,11 +138,16 @@ def guest_demo(kind, state, verbose):
 
 
 def qmp_demo(binary, reason):
-    say('== qemu-remote demo (QMP FALLBACK)')
-    say('qemu-remote cannot serve a disk to a guest yet: %s.' % reason)
-    say('Instead, this shows a QMP conversation with qemu-remote.  Run '
-        "'scripts/demo.sh BUILD --setup x-remote' for the guest demo against "
-        "QEMU's own remote.")
+    """A QMP conversation with qemu-remote; REASON (if not None) says why
+    it stands in for the guest demo."""
+    if reason:
+        say('== qemu-remote demo (QMP FALLBACK)')
+        say('qemu-remote cannot serve a disk to a guest yet: %s.' % reason)
+        say('Instead, this shows a QMP conversation with qemu-remote.  Run '
+            "'scripts/demo.sh BUILD --setup x-remote' for the guest demo "
+            "against QEMU's own remote.")
+    else:
+        say('== qemu-remote demo: a QMP conversation')
     if not os.access(binary, os.X_OK):
         say('%s is missing: build it first (make).' % binary)
         return 1
@@ -149,10 +155,11 @@ def qmp_demo(binary, reason):
     sock = os.path.join(workdir, 'qmp.sock')
     argv = [binary, '-qmp', 'unix:%s,server=on,wait=off' % sock]
     say('start: ' + ' '.join(argv))
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = None
     status = 1
     try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + QMP_TIMEOUT
         while not os.path.exists(sock):
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -186,7 +193,7 @@ def qmp_demo(binary, reason):
         say('QMP conversation failed: %s' % e)
         status = 1
     finally:
-        if proc.poll() is None:
+        if proc and proc.poll() is None:
             proc.kill()
             proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -200,12 +207,16 @@ def main():
                     help='who serves the disk (default: qemu-remote)')
     ap.add_argument('--verbose', action='store_true',
                     help='show the whole guest console')
+    ap.add_argument('--qmp', action='store_true',
+                    help='show a QMP conversation with qemu-remote instead')
     args = ap.parse_args()
 
     binary = os.path.abspath(os.path.join(args.build, 'remote', 'qemu-remote'))
     os.environ['QEMU_REMOTE'] = binary
     state = os.environ.get('QR_STATE_DIR') or os.path.join(TOP, 'state')
     try:
+        if args.qmp:
+            return qmp_demo(binary, None)
         if args.setup:
             return guest_demo(args.setup, state, args.verbose)
         reason = devices.qemu_remote_lacks('virtio-blk-pci')
