@@ -1,12 +1,13 @@
 /*
  * Runs a libFuzzer target without libFuzzer: feeds it the files named on
- * the command line (a corpus, or a crash to reproduce) or, with none, a
- * fixed series of pseudo-random inputs, so `meson test --suite fuzz` runs
- * every target's harness on every build.  Prints TAP.
+ * the command line (a directory stands for every file in it: a seed
+ * corpus; or a crash to reproduce), then a fixed series of pseudo-random
+ * inputs, so `meson test --suite fuzz` runs every target's harness on
+ * every build.  Prints TAP.
  */
 #include "qemu-remote/osdep.h"
 
-/* Inputs generated when no file is given, and their largest size. */
+/* Inputs generated after the files, and their largest size. */
 #define REPLAY_INPUTS   3000
 #define REPLAY_MAX_LEN  768
 /* Fixed, so a failure reproduces; the input number is in the test name. */
@@ -16,14 +17,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char **files;
 
+static void replay_file(const char *path)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    LLVMFuzzerTestOneInput((const uint8_t *)data, len);
+}
+
 static void test_replay_files(void)
 {
     for (char **f = files; *f; f++) {
-        g_autofree char *data = NULL;
-        gsize len = 0;
+        g_autoptr(GDir) dir = g_dir_open(*f, 0, NULL);
+        const char *name;
 
-        g_assert_true(g_file_get_contents(*f, &data, &len, NULL));
-        LLVMFuzzerTestOneInput((const uint8_t *)data, len);
+        if (!dir) {
+            replay_file(*f);
+            continue;
+        }
+        while ((name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *path = g_build_filename(*f, name, NULL);
+
+            replay_file(path);
+        }
     }
 }
 
@@ -48,9 +65,8 @@ int main(int argc, char **argv)
     if (argc > 1) {
         files = argv + 1;
         g_test_add_func("/fuzz/replay/files", test_replay_files);
-    } else {
-        g_test_add_func("/fuzz/replay/generated-inputs",
-                        test_replay_generated_inputs);
     }
+    g_test_add_func("/fuzz/replay/generated-inputs",
+                    test_replay_generated_inputs);
     return g_test_run();
 }

@@ -1,0 +1,253 @@
+#!/usr/bin/python3
+"""Captures real sessions as fuzz inputs (the seed corpora).
+
+mpqemu: use this script as qemu-remote (QTEST_QEMU_REMOTE_BINARY=capture.py
+with CAPTURE_REMOTE=path/to/qemu-remote and CAPTURE_DIR=DIR).  For every
+"-object x-remote-object,...,fd=N" it puts itself between the VMM and
+qemu-remote on fd N, relays both ways (fds included) and writes what the
+VMM sent as a fuzz-mpqemu input: a device byte, then the program of
+tests/fuzz/fuzz-stream.h -- messages with their fds (guest RAM memfds,
+eventfds), and before each message the guest RAM bytes that changed since
+the last one (RAM_WRITE), so the rings the guest driver built are in the
+input too.
+
+vhost-user: "capture.py vhost-user LISTEN_PATH BACKEND_PATH OUT" listens on
+LISTEN_PATH, connects each client to BACKEND_PATH and writes the
+frontend's side of the session the same way (fuzz-vhost-user input).
+
+Inputs are cut at 64 KiB (what the targets accept).
+"""
+import array
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+
+MAX_INPUT = 64 * 1024
+PAGE = 4096
+OP_SEND, OP_SEND_RAM, OP_SEND_EFD, OP_SEND_SOCK, OP_RAM_WRITE, OP_KICK, \
+    OP_SEND_PIPE = range(7)
+DEVICE_BYTE = {'x-remote-testdev': 0, 'virtio-blk-pci': 1}
+
+
+def fd_kind(fd):
+    """'ram', 'eventfd', 'socket' or 'other' for a received fd."""
+    try:
+        link = os.readlink('/proc/self/fd/%d' % fd)
+    except OSError:
+        return 'other'
+    if link.startswith('/memfd:'):
+        return 'ram'
+    if link == 'anon_inode:[eventfd]':
+        return 'eventfd'
+    if link.startswith('socket:'):
+        return 'socket'
+    return 'other'
+
+
+class Recorder:
+    """Writes one fuzz input; follows the guest RAM the VMM handed over."""
+
+    def __init__(self, path, prefix=b''):
+        self.path = path
+        self.out = bytearray(prefix)
+        self.ram = {}           # dev/ino -> fd (our dup)
+        self.pages = {}         # (dev/ino, page offset) -> bytes seen
+        self.lock = threading.Lock()
+
+    def _emit(self, data):
+        if len(self.out) + len(data) <= MAX_INPUT:
+            self.out += data
+
+    def add_ram(self, fd):
+        st = os.fstat(fd)
+        key = (st.st_dev, st.st_ino)
+        if key not in self.ram:
+            self.ram[key] = os.dup(fd)
+
+    def ram_diff(self):
+        """RAM_WRITE ops for guest RAM changed since the last call."""
+        for key, fd in self.ram.items():
+            size = os.fstat(fd).st_size
+            pos = 0
+            while pos < size:
+                try:
+                    start = os.lseek(fd, pos, os.SEEK_DATA)
+                    end = os.lseek(fd, start, os.SEEK_HOLE)
+                except OSError:
+                    break
+                for off in range(start - start % PAGE, end, PAGE):
+                    self._page_diff(key, fd, off)
+                pos = end
+
+    def _page_diff(self, key, fd, off):
+        if off >= 1 << 30:
+            return      # beyond the fuzz target's guest RAM
+        data = os.pread(fd, PAGE, off)
+        old = self.pages.get((key, off), bytes(len(data)))
+        if data == old:
+            return
+        self.pages[(key, off)] = data
+        i = 0
+        while i < len(data):
+            if data[i] == old[i]:
+                i += 1
+                continue
+            j = i
+            # Runs of changes with gaps under 16 bytes go together.
+            while j < len(data) and (data[j] != old[j] or
+                                     data[j:j + 16] != old[j:j + 16]):
+                j += 1
+            self._emit(struct.pack('<BIH', OP_RAM_WRITE, off + i, j - i) +
+                       data[i:j])
+            i = j
+
+    def message(self, data, fds):
+        """The VMM sent @data with @fds: RAM changes first, then it."""
+        with self.lock:
+            for fd in fds:
+                if fd_kind(fd) == 'ram':
+                    self.add_ram(fd)
+            self.ram_diff()
+            kinds = [fd_kind(fd) for fd in fds]
+            if not fds:
+                op = OP_SEND
+            elif all(k == 'ram' for k in kinds):
+                op = OP_SEND_RAM | ((min(len(fds), 8) - 1) << 3)
+            elif all(k == 'eventfd' for k in kinds):
+                op = OP_SEND_EFD | ((min(len(fds), 8) - 1) << 3)
+            elif kinds == ['socket']:
+                op = OP_SEND_SOCK
+            else:
+                op = OP_SEND_PIPE
+            for i in range(0, max(len(data), 1), 0xffff):
+                chunk = data[i:i + 0xffff]
+                self._emit(struct.pack('<BH', op, len(chunk)) + chunk)
+                op = OP_SEND     # fds go with the first chunk only
+
+    def kick(self):
+        with self.lock:
+            self.ram_diff()
+            self._emit(bytes([OP_KICK]))
+
+    def save(self):
+        with open(self.path, 'wb') as f:
+            f.write(self.out)
+
+
+def relay(src, dst, recorder=None):
+    """Copies @src to @dst with fds until EOF; records what passes."""
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(src, 65536, 253)
+        except OSError:
+            break
+        if not data:
+            break
+        if recorder:
+            recorder.message(data, fds)
+        try:
+            socket.send_fds(dst, [data], fds) if fds else dst.sendall(data)
+        except OSError:
+            break
+        finally:
+            for fd in fds:
+                os.close(fd)
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def kicker(recorder, stop):
+    """The guest's doorbells do not pass through the socket: mark a kick
+    (after the RAM changes) whenever guest RAM changed for a while."""
+    while not stop.wait(0.05):
+        before = len(recorder.out)
+        with recorder.lock:
+            recorder.ram_diff()
+        if len(recorder.out) != before:
+            recorder.kick()
+
+
+def capture_mpqemu(argv):
+    remote = os.environ['CAPTURE_REMOTE']
+    outdir = os.environ['CAPTURE_DIR']
+    devices = {}
+    for i, a in enumerate(argv):
+        if i and argv[i - 1] == '-device':
+            kv = dict(p.split('=', 1) for p in a.split(',')[1:] if '=' in p)
+            devices[kv.get('id')] = a.split(',')[0]
+    relays = []
+    for i, a in enumerate(argv):
+        if not (i and argv[i - 1] == '-object' and
+                a.startswith('x-remote-object')):
+            continue
+        kv = dict(p.split('=', 1) for p in a.split(',')[1:] if '=' in p)
+        fd = int(kv['fd'])
+        vmm = socket.socket(fileno=os.dup(fd))
+        ours, theirs = socket.socketpair()
+        os.dup2(theirs.fileno(), fd)
+        theirs.close()
+        kind = devices.get(kv['devid'], '')
+        name = '%s-%d-%s' % (os.environ.get('CAPTURE_NAME', 'session'),
+                             os.getpid(), kv['devid'])
+        rec = Recorder(os.path.join(outdir, name),
+                       bytes([DEVICE_BYTE.get(kind, 0)]))
+        relays.append((vmm, ours, rec))
+    child = subprocess.Popen([remote] + argv, pass_fds=[
+        int(dict(p.split('=', 1) for p in a.split(',')[1:]
+                 if '=' in p)['fd'])
+        for i, a in enumerate(argv)
+        if i and argv[i - 1] == '-object' and a.startswith('x-remote-object')])
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: child.send_signal(s))
+    threads = []
+    for vmm, ours, rec in relays:
+        for args in ((vmm, ours, rec), (ours, vmm, None)):
+            t = threading.Thread(target=relay, args=args, daemon=True)
+            t.start()
+            threads.append(t)
+    status = child.wait()
+    for t in threads:
+        t.join(2)
+    for _, _, rec in relays:
+        rec.save()
+    return status if status >= 0 else 128 - status
+
+
+def capture_vhost_user(listen_path, backend_path, out):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(listen_path)
+    srv.listen(1)
+    n = 0
+    while True:
+        r, _, _ = select.select([srv], [], [], 60)
+        if not r:
+            return 0
+        frontend, _ = srv.accept()
+        backend = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        backend.connect(backend_path)
+        rec = Recorder('%s-%d' % (out, n))
+        n += 1
+        stop = threading.Event()
+        k = threading.Thread(target=kicker, args=(rec, stop), daemon=True)
+        k.start()
+        back = threading.Thread(target=relay, args=(backend, frontend),
+                                daemon=True)
+        back.start()
+        relay(frontend, backend, rec)
+        stop.set()
+        k.join()
+        rec.save()
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 5 and sys.argv[1] == 'vhost-user':
+        sys.exit(capture_vhost_user(*sys.argv[2:]))
+    sys.exit(capture_mpqemu(sys.argv[1:]))
