@@ -45,8 +45,8 @@ const DeviceProperty virtio_pci_props[] = {
       .help = "no modern (virtio 1.x) interface" },
     { .name = "vectors", .info = &prop_info_uint32,
       .offset = offsetof(VirtIOPCIProxy, vectors), .defval = "4294967295",
-      .help = "MSI-X vectors (default: queues + 1; unused where the "
-              "transport cannot deliver MSI-X)" },
+      .help = "MSI-X vectors; 4294967295: one per queue plus one (unused "
+              "where the transport cannot deliver MSI-X)" },
     { NULL }
 };
 
