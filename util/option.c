@@ -422,6 +422,7 @@ static uint64_t size_suffix_mul(char c)
  */
 bool qemu_parse_size(const char *str, uint64_t *value, GError **errp)
 {
+    g_autofree char *digits = NULL;
     const char *end;
     char *num_end;
     uint64_t v, mul = 1, frac_bytes = 0;
@@ -459,7 +460,10 @@ bool qemu_parse_size(const char *str, uint64_t *value, GError **errp)
         if (end == frac) {
             goto bad;
         }
-        f = g_ascii_strtod(frac - 1, NULL);
+        /* Only the digits: strtod() would also take an exponent ("e"
+         * is the exabyte suffix here) and could return infinity. */
+        digits = g_strndup(frac - 1, end - frac + 1);
+        f = g_ascii_strtod(digits, NULL);
         mul = size_suffix_mul(*end);
         if (mul <= 1) {
             goto bad;

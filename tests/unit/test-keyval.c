@@ -465,6 +465,18 @@ static void test_size_fractions(void)
     assert_not_size("1.5b");
 }
 
+/*
+ * Found by fuzz-option: the fraction was read with strtod(), which also
+ * took the exponent after the exabyte suffix "e" and returned infinity
+ * (undefined when converted to an integer; UBSan stops here).
+ */
+static void test_size_fraction_followed_by_exponent(void)
+{
+    assert_not_size("5.66666666666666666e666666666693666");
+    assert_not_size("1.5e400");
+    assert_size("1.5e", 3ULL << 59);
+}
+
 static void test_size_hex(void)
 {
     assert_size("0x1000", 4096);
@@ -571,6 +583,8 @@ int main(int argc, char **argv)
                     test_int_forms_and_errors);
     g_test_add_func("/scalar/size/suffixes", test_size_suffixes);
     g_test_add_func("/scalar/size/fractions", test_size_fractions);
+    g_test_add_func("/scalar/size/fraction-followed-by-exponent",
+                    test_size_fraction_followed_by_exponent);
     g_test_add_func("/scalar/size/hex", test_size_hex);
     g_test_add_func("/scalar/size/errors", test_size_errors);
     g_test_add_func("/scalar/size/too-large", test_size_too_large);
