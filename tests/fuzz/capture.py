@@ -15,8 +15,17 @@ vhost-user: "capture.py vhost-user LISTEN_PATH BACKEND_PATH OUT" listens on
 LISTEN_PATH, connects each client to BACKEND_PATH and writes the
 frontend's side of the session the same way (fuzz-vhost-user input).
 
-Inputs are cut at 64 KiB (what the targets accept).
+QMP (CAPTURE_MODE=qmp, as qemu-remote): every "-qmp unix:PATH" socket is
+moved to PATH.real and this script serves PATH, writing each client's
+bytes as a fuzz-qmp input.
+
+Command lines (CAPTURE_MODE=argv, as qemu-remote): writes argv as JSON and
+becomes qemu-remote; option-seeds.py turns them into fuzz-option inputs.
+
+Inputs are cut at 64 KiB (what the transport targets accept).
 """
+import json
+import time
 import array
 import os
 import select
@@ -247,7 +256,85 @@ def capture_vhost_user(listen_path, backend_path, out):
         rec.save()
 
 
+def capture_argv(argv):
+    remote = os.environ['CAPTURE_REMOTE']
+    path = os.path.join(os.environ['CAPTURE_DIR'], 'argv-%d' % os.getpid())
+    with open(path, 'w') as f:
+        json.dump(argv, f)
+    os.execv(remote, [remote] + argv)
+
+
+def serve_qmp(path, real, outdir, stop):
+    """Accepts clients on @path, relays each to @real and records it."""
+    deadline = time.monotonic() + 10
+    while not os.path.exists(real) and time.monotonic() < deadline:
+        time.sleep(0.01)   # the real socket appears during start-up
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+    n = 0
+    while not stop.is_set():
+        r, _, _ = select.select([srv], [], [], 0.1)
+        if not r:
+            continue
+        client, _ = srv.accept()
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            server.connect(real)
+        except OSError:
+            client.close()
+            continue
+        rec = RawRecorder(os.path.join(outdir, '%s-%d-%d' % (
+            os.environ.get('CAPTURE_NAME', 'qmp'), os.getpid(), n)))
+        n += 1
+        for args in ((client, server, rec), (server, client, None)):
+            threading.Thread(target=relay, args=args, daemon=True).start()
+    srv.close()
+    os.unlink(path)
+
+
+class RawRecorder:
+    """The bytes a stream client sent, as they were."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def message(self, data, fds):
+        with open(self.path, 'ab') as f:
+            f.write(data)
+
+
+def capture_qmp(argv):
+    remote = os.environ['CAPTURE_REMOTE']
+    outdir = os.environ['CAPTURE_DIR']
+    stop = threading.Event()
+    servers = []
+    argv = list(argv)
+    for i, a in enumerate(argv):
+        if i and argv[i - 1] == '-qmp' and a.startswith('unix:'):
+            path, _, rest = a[len('unix:'):].partition(',')
+            argv[i] = 'unix:%s.real,%s' % (path, rest)
+            servers.append((path, path + '.real'))
+    child = subprocess.Popen([remote] + argv, close_fds=False)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: child.send_signal(s))
+    threads = [threading.Thread(target=serve_qmp, args=(p, r, outdir, stop))
+               for p, r in servers]
+    for t in threads:
+        t.start()
+    status = child.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    return status if status >= 0 else 128 - status
+
+
 if __name__ == '__main__':
     if len(sys.argv) == 5 and sys.argv[1] == 'vhost-user':
         sys.exit(capture_vhost_user(*sys.argv[2:]))
+    mode = os.environ.get('CAPTURE_MODE', 'mpqemu')
+    if mode == 'argv':
+        capture_argv(sys.argv[1:])
+    if mode == 'qmp':
+        sys.exit(capture_qmp(sys.argv[1:]))
     sys.exit(capture_mpqemu(sys.argv[1:]))
