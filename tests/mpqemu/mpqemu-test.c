@@ -4,16 +4,18 @@
 #include "mpqemu-test.h"
 
 #include <glib/gstdio.h>
+#include <pwd.h>
 #include <sys/wait.h>
 
 bool mpqemu_test_start(MPQemuTest *t, const char *const *devices,
                        const char *const *extra_args)
 {
     const char *binary = g_getenv("QEMU_REMOTE");
-    /* Options every process of this run gets (meson sets them for the
-     * confined runs: "-sandbox on -run-with user=nobody"). */
+    /* Options every process of this run gets (e.g. "-sandbox
+     * on,debug=eperm" while writing a policy). */
     const char *env_args = g_getenv("QEMU_REMOTE_ARGS");
-    g_auto(GStrv) confine = NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) env_argv = NULL;
     GError *err = NULL;
 
     memset(t, 0, sizeof(*t));
@@ -21,10 +23,32 @@ bool mpqemu_test_start(MPQemuTest *t, const char *const *devices,
         g_test_skip("QEMU_REMOTE is not set (run through meson test)");
         return false;
     }
-    if (!extra_args && env_args && *env_args) {
-        g_assert_true(g_shell_parse_argv(env_args, NULL, &confine, NULL));
-        extra_args = (const char *const *)confine;
+    /* QEMU_REMOTE_CONFINED=1 (meson's confined runs): as in production,
+     * sandboxed and unprivileged: run as root, qemu-remote drops to
+     * "nobody"; run as another user, it is one already. */
+    if (g_strcmp0(g_getenv("QEMU_REMOTE_CONFINED"), "1") == 0) {
+        g_ptr_array_add(args, g_strdup("-sandbox"));
+        g_ptr_array_add(args, g_strdup("on"));
+        if (geteuid() == 0) {
+            if (!getpwnam("nobody")) {
+                g_test_skip("no user 'nobody' to run qemu-remote as");
+                return false;
+            }
+            g_ptr_array_add(args, g_strdup("-run-with"));
+            g_ptr_array_add(args, g_strdup("user=nobody"));
+        }
     }
+    if (env_args && *env_args) {
+        g_assert_true(g_shell_parse_argv(env_args, NULL, &env_argv, NULL));
+        for (char **a = env_argv; *a; a++) {
+            g_ptr_array_add(args, g_strdup(*a));
+        }
+    }
+    for (const char *const *a = extra_args; a && *a; a++) {
+        g_ptr_array_add(args, g_strdup(*a));
+    }
+    g_ptr_array_add(args, NULL);
+    extra_args = (const char *const *)args->pdata;
     t->dir = g_dir_make_tmp("mpqemu-test-XXXXXX", &err);
     g_assert_no_error(err);
     t->stderr_path = g_build_filename(t->dir, "stderr", NULL);
