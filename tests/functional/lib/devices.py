@@ -175,7 +175,9 @@ def blk(kind, image, readonly=False, polled=False, devid='vblk0', props=''):
     dev = 'virtio-blk-pci,id=%s,drive=%s%s' % (devid, node, props)
     if kind == 'qemu-remote':
         binary = qemu_remote_binary()
-        return Mpqemu([binary, '-blockdev', bdev, '-device', dev], devid)
+        # Sandboxed as in production: real guests exercise the allowlist.
+        return Mpqemu([binary, '-sandbox', 'on', '-blockdev', bdev,
+                       '-device', dev], devid)
     if kind == 'x-remote':
         return Mpqemu([QEMU, '-machine', 'x-remote', '-nodefaults',
                        '-display', 'none', '-blockdev', bdev, '-device', dev],
