@@ -153,7 +153,8 @@ def qmp_demo(binary, reason):
         return 1
     workdir = tempfile.mkdtemp(prefix='qr-demo-')
     sock = os.path.join(workdir, 'qmp.sock')
-    argv = [binary, '-qmp', 'unix:%s,server=on,wait=off' % sock]
+    argv = [binary, '-sandbox', 'on', '-qmp',
+            'unix:%s,server=on,wait=off' % sock]
     say('start: ' + ' '.join(argv))
     proc = None
     status = 1
