@@ -5,7 +5,9 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 NINJA ?= ninja
 # Suites the sanitizer build runs (guest boots are too slow under ASan).
-SAN_SUITES ?= unit qmp qtest hostile fuzz
+SAN_SUITES ?= unit cli qmp qtest hostile fuzz
+# libFuzzer build (clang, ASan+UBSan): make check runs each target briefly.
+FUZZ_BUILD ?= build-fuzz
 
 .PHONY: all deps check check-quick run install clean bench fuzz
 
@@ -21,11 +23,15 @@ $(BUILD)/build.ninja:
 $(SAN_BUILD)/build.ninja:
 	./configure --builddir=$(SAN_BUILD) --enable-sanitizers --cc=clang
 
-# The whole suite: every test in build/, then the sanitizer build's suites.
-# Ends with one line "N passed, N failed, N skipped" over all of them.
-check: all $(SAN_BUILD)/build.ninja
+$(FUZZ_BUILD)/build.ninja:
+	./configure --builddir=$(FUZZ_BUILD) --enable-fuzzing --enable-sanitizers
+
+# The whole suite: every test in build/, then the sanitizer build's suites,
+# then each fuzz target for a few seconds under libFuzzer.  Ends with one
+# line "N passed, N failed, N skipped" over all of them.
+check: all $(SAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	$(NINJA) -C $(SAN_BUILD)
-	scripts/run-checks.sh $(BUILD) $(SAN_BUILD) "$(SAN_SUITES)"
+	scripts/run-checks.sh $(BUILD) $(SAN_BUILD) "$(SAN_SUITES)" $(FUZZ_BUILD)
 
 # The normal build's tests only (no sanitizer pass); handy while developing.
 check-quick: all
