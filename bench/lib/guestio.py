@@ -131,8 +131,10 @@ class _BenchMachine(machine.Machine):
         return p
 
 
-def run_boot(setup, image, disk, workloads, runtime):
-    """One boot of SETUP (setups.Setup) running WORKLOADS.  Returns
+def run_boot(setup, image, disk, workloads, runtime, console_hook=None):
+    """One boot of SETUP (setups.Setup) running WORKLOADS.  CONSOLE_HOOK,
+    if given, is called with each console line instead of the sampler and
+    must pass the line on to its .sampler attribute (set here).  Returns
     (figures, machine.Result): figures is {workload: fio keys + 'cpu_s'},
     'boot_s' (start to the first workload) and 'fio_s' (all workloads),
     plus 'peak_rss_kib' and 'end_rss_kib' when a device process exists."""
@@ -143,6 +145,9 @@ def run_boot(setup, image, disk, workloads, runtime):
                        accel=setup.accel, timeout=timeout)
     sampler = _Sampler(vm, setup.process)
     vm.console_cb = sampler
+    if console_hook:
+        console_hook.sampler = sampler
+        vm.console_cb = console_hook
     start = time.monotonic()
     res = vm.run()
     figures = parse_results(res.output)

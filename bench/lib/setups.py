@@ -37,8 +37,9 @@ class Setup:
     machine.Machine spawns the device process (None: in the VMM)."""
 
     def __init__(self, name, label, group, role, kind, polled, accel,
-                 props=''):
+                 props='', binary=None):
         self.name = name
+        self.binary = binary    # qemu-remote to run (None: $QEMU_REMOTE)
         self.label = label
         self.group = group
         self.role = role
@@ -52,10 +53,14 @@ class Setup:
 
     def device(self, disk):
         """The devices.py object serving DISK this setup's way."""
+        binary = self.binary or devices.qemu_remote_binary()
         if self.kind == 'qemu-remote-vhost-user':
-            return _qemu_remote_export(disk, self.polled, self.props)
-        return devices.blk(self.kind, disk, polled=self.polled,
-                           props=self.props)
+            return _qemu_remote_export(binary, disk, self.polled, self.props)
+        dev = devices.blk(self.kind, disk, polled=self.polled,
+                          props=self.props)
+        if self.kind == 'qemu-remote':
+            dev.remote_argv[0] = binary
+        return dev
 
     def unavailable(self):
         """Why this setup cannot run here, or None."""
@@ -84,7 +89,7 @@ def qemu_remote_export_lacks():
     return None
 
 
-def _qemu_remote_export(disk, polled, props):
+def _qemu_remote_export(binary, disk, polled, props):
     """qemu-remote with qemu-storage-daemon's command line: -blockdev and
     -export type=vhost-user-blk (docs/vhost-user.md)."""
     queues = devices.POLLED_QUEUES if polled else 1
@@ -92,7 +97,7 @@ def _qemu_remote_export(disk, polled, props):
     export = ('type=vhost-user-blk,id=exp0,node-name=%s,addr.type=unix,'
               'addr.path={socket},writable=on,num-queues=%d' % (node, queues))
     return devices.VhostUser(
-        [devices.qemu_remote_binary(), '-blockdev',
+        [binary, '-blockdev',
          'driver=file,node-name=%s,filename=%s' % (node, disk),
          '-export', export],
         'vhost-user-blk-pci,id=vblk0,num-queues=%d%s' % (queues, props))
@@ -117,6 +122,17 @@ def all_setups(kvm):
         Setup('in-process-irq', 'in-process', 'vhost-user', IN_PROCESS,
               'in-process', False, 'tcg'),
     ]
+    base = os.environ.get('QEMU_REMOTE_BASELINE')
+    if base:
+        # A/B runs while optimising: another qemu-remote build (say, the
+        # previous commit's) next to ours, ratios still against theirs.
+        out += [
+            Setup('qemu-remote-base', 'qemu-remote baseline', 'mpqemu-ab',
+                  OURS, 'qemu-remote', True, 'tcg', binary=base),
+            Setup('qemu-remote-vu-base', 'qemu-remote baseline',
+                  'vhost-user-ab', OURS, 'qemu-remote-vhost-user', False,
+                  'tcg', binary=base),
+        ]
     if kvm:
         out += [
             Setup('qemu-remote-kvm', 'qemu-remote', 'mpqemu-kvm', OURS,
@@ -133,6 +149,8 @@ def all_setups(kvm):
 
 GROUPS = {
     'mpqemu': 'virtio-blk over mpqemu (x-pci-proxy-dev), polled guest, TCG',
+    'mpqemu-ab': '$QEMU_REMOTE_BASELINE over mpqemu, polled guest, TCG',
+    'vhost-user-ab': '$QEMU_REMOTE_BASELINE over vhost-user, TCG',
     'mpqemu-kvm': 'virtio-blk over mpqemu (x-pci-proxy-dev), interrupts, KVM',
     'vhost-user': 'virtio-blk over vhost-user (vhost-user-blk-pci), '
                   'interrupts, TCG',
