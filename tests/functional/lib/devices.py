@@ -14,12 +14,17 @@ and benchmarks compare:
   'vhost-user'   vhost-user-blk-pci with qemu-storage-daemon on a socket
                  (needs interrupts: use it without the polled mode)
 
-Environment: QEMU_REMOTE (our binary; meson sets it), QEMU_SYSTEM,
-QEMU_STORAGE_DAEMON.
+qemu-remote runs confined (-sandbox on) as in production, so real guests
+exercise the seccomp allowlists.
+
+Environment: QEMU_REMOTE (our binary; meson sets it), QEMU_REMOTE_ARGS
+(options added after -sandbox on, e.g. "-sandbox on,debug=eperm" to name a
+blocked call), QEMU_SYSTEM, QEMU_STORAGE_DAEMON.
 """
 
 import os
 import re
+import shlex
 import socket
 import subprocess
 import time
@@ -40,6 +45,13 @@ SOCKET_TIMEOUT = 30
 def qemu_remote_binary():
     """Path of our qemu-remote ($QEMU_REMOTE), or None when not set."""
     return os.environ.get('QEMU_REMOTE') or None
+
+
+def qemu_remote_argv():
+    """qemu-remote's command line before the device options: confined, plus
+    $QEMU_REMOTE_ARGS (a later -sandbox wins)."""
+    return ([qemu_remote_binary(), '-sandbox', 'on']
+            + shlex.split(os.environ.get('QEMU_REMOTE_ARGS', '')))
 
 
 def device_types(binary):
@@ -174,10 +186,8 @@ def blk(kind, image, readonly=False, polled=False, devid='vblk0', props=''):
     props = ',num-queues=%d%s' % (queues, props)
     dev = 'virtio-blk-pci,id=%s,drive=%s%s' % (devid, node, props)
     if kind == 'qemu-remote':
-        binary = qemu_remote_binary()
-        # Sandboxed as in production: real guests exercise the allowlist.
-        return Mpqemu([binary, '-sandbox', 'on', '-blockdev', bdev,
-                       '-device', dev], devid)
+        return Mpqemu(qemu_remote_argv() + ['-blockdev', bdev, '-device', dev],
+                      devid)
     if kind == 'x-remote':
         return Mpqemu([QEMU, '-machine', 'x-remote', '-nodefaults',
                        '-display', 'none', '-blockdev', bdev, '-device', dev],
