@@ -148,13 +148,41 @@ class Recorder:
             f.write(self.out)
 
 
-def relay(src, dst, recorder=None):
-    """Copies @src to @dst with fds until EOF; records what passes."""
+# Message framing: header length, and where and how its payload size is.
+MPQEMU = (16, 8, '<Q')
+VHOST_USER = (12, 8, '<I')
+
+
+def recv_exactly(sock, n, fds):
+    """@n bytes from @sock; fds arriving with them are added to @fds."""
+    data = b''
+    while len(data) < n:
+        chunk, more, _, _ = socket.recv_fds(sock, n - len(data), 253)
+        fds += more
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def relay(src, dst, recorder=None, framing=None):
+    """Copies @src to @dst with fds until EOF; records what passes.  With
+    @framing, one message at a time, so that fds stay with their message
+    (the kernel may hand several messages to one read)."""
     while True:
+        fds = []
         try:
-            data, fds, _, _ = socket.recv_fds(src, 65536, 253)
-        except OSError:
-            break
+            if framing:
+                hlen, off, fmt = framing
+                data = recv_exactly(src, hlen, fds)
+                if data:
+                    size = struct.unpack_from(fmt, data, off)[0]
+                    body = recv_exactly(src, size, fds) if size else b''
+                    data = data + body if body is not None else None
+            else:
+                data, fds, _, _ = socket.recv_fds(src, 65536, 253)
+        except (OSError, struct.error):
+            data = None
         if not data:
             break
         if recorder:
@@ -218,7 +246,7 @@ def capture_mpqemu(argv):
         signal.signal(sig, lambda s, f: child.send_signal(s))
     threads = []
     for vmm, ours, rec in relays:
-        for args in ((vmm, ours, rec), (ours, vmm, None)):
+        for args in ((vmm, ours, rec, MPQEMU), (ours, vmm, None, MPQEMU)):
             t = threading.Thread(target=relay, args=args, daemon=True)
             t.start()
             threads.append(t)
@@ -247,10 +275,10 @@ def capture_vhost_user(listen_path, backend_path, out):
         stop = threading.Event()
         k = threading.Thread(target=kicker, args=(rec, stop), daemon=True)
         k.start()
-        back = threading.Thread(target=relay, args=(backend, frontend),
-                                daemon=True)
+        back = threading.Thread(target=relay, args=(backend, frontend, None,
+                                                    VHOST_USER), daemon=True)
         back.start()
-        relay(frontend, backend, rec)
+        relay(frontend, backend, rec, VHOST_USER)
         stop.set()
         k.join()
         rec.save()
@@ -329,6 +357,42 @@ def capture_qmp(argv):
     return status if status >= 0 else 128 - status
 
 
+def capture_backend(argv):
+    """As a vhost-user backend program (qemu-storage-daemon or qemu-remote
+    with --export ...addr.path=P): the real one listens on P.real, this
+    script on P, recording each frontend."""
+    real_prog = os.environ['CAPTURE_REMOTE']
+    outdir = os.environ['CAPTURE_DIR']
+    argv = list(argv)
+    path = None
+    for i, a in enumerate(argv):
+        if i and argv[i - 1].lstrip('-') == 'export':
+            parts = a.split(',')
+            for j, p in enumerate(parts):
+                if p.startswith('addr.path='):
+                    path = p[len('addr.path='):]
+                    parts[j] = 'addr.path=%s.real' % path
+            argv[i] = ','.join(parts)
+    child = subprocess.Popen([real_prog] + argv, close_fds=False)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: child.send_signal(s))
+    out = os.path.join(outdir, '%s-%d' % (
+        os.environ.get('CAPTURE_NAME', 'vhost-user'), os.getpid()))
+    deadline = time.monotonic() + 10
+    while not os.path.exists(path + '.real') and time.monotonic() < deadline:
+        time.sleep(0.01)   # the real socket appears during start-up
+    t = threading.Thread(target=capture_vhost_user,
+                         args=(path, path + '.real', out), daemon=True)
+    t.start()
+    status = child.wait()
+    time.sleep(0.2)        # the relay saves the session it was recording
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return status if status >= 0 else 128 - status
+
+
 if __name__ == '__main__':
     if len(sys.argv) == 5 and sys.argv[1] == 'vhost-user':
         sys.exit(capture_vhost_user(*sys.argv[2:]))
@@ -337,4 +401,6 @@ if __name__ == '__main__':
         capture_argv(sys.argv[1:])
     if mode == 'qmp':
         sys.exit(capture_qmp(sys.argv[1:]))
+    if mode == 'vhost-user-backend':
+        sys.exit(capture_backend(sys.argv[1:]))
     sys.exit(capture_mpqemu(sys.argv[1:]))
