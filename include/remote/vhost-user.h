@@ -20,6 +20,7 @@
 #define REMOTE_VHOST_USER_H
 
 #include "qemu-remote/osdep.h"
+#include "qemu-remote/sandbox.h"
 #include "hw/dma.h"
 
 /*
@@ -113,6 +114,14 @@ typedef struct VhostUserBackend {
 typedef struct VirtIODevice VirtIODevice;
 extern const VhostUserBackendOps vhost_user_virtio_ops;
 void vhost_user_virtio_backend(VhostUserBackend *be, VirtIODevice *vdev);
+
+/*
+ * What a server and its sessions need under -sandbox
+ * (remote/vhost-user/seccomp.c): vhost_user_server_new() requires the
+ * first, vhost_user_listen_unix() the second (which includes the first).
+ */
+extern const SandboxPolicy vhost_user_sandbox_policy;
+extern const SandboxPolicy vhost_user_listen_sandbox_policy;
 
 typedef struct VhostUserServer VhostUserServer;
 

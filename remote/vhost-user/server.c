@@ -137,7 +137,8 @@ VhostUserServer *vhost_user_server_new(const char *name, int fd,
     bool listening;
     int flags;
 
-    if (!is_unix_stream(fd, &listening, errp)) {
+    if (!sandbox_require(&vhost_user_sandbox_policy, errp) ||
+        !is_unix_stream(fd, &listening, errp)) {
         return NULL;
     }
     flags = fcntl(fd, F_GETFL);
@@ -223,6 +224,9 @@ int vhost_user_listen_unix(const char *path, GError **errp)
     struct stat st;
     int fd;
 
+    if (!sandbox_require(&vhost_user_listen_sandbox_policy, errp)) {
+        return -1;
+    }
     if (strlen(path) >= sizeof(addr.sun_path)) {
         error_setg(errp, "UNIX socket path '%s' is too long", path);
         return -1;
