@@ -602,7 +602,9 @@ bool virtio_blk_realize(VirtIOBlock *s, Device *owner, const char *name,
     SetupCall setup = { .s = s };
     uint64_t len;
 
-    if (!check_conf(s, errp)) {
+    /* Also for transports that realize it without device_realize(). */
+    if (!sandbox_require(&virtio_blk_sandbox_policy, errp) ||
+        !check_conf(s, errp)) {
         return false;
     }
     s->read_only = blk_is_read_only(c->blk);
