@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -337,6 +338,20 @@ static void send_set_irqfd_with_memfds(Hostile *h)
     close(fds[1]);
 }
 
+/* Anonymous inodes like eventfds, but never writable: they pass a check
+ * of the file type alone. */
+static void send_set_irqfd_with_timerfds(Hostile *h)
+{
+    int fds[2] = {
+        timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC),
+        timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC),
+    };
+
+    send_msg(h, MPQEMU_CMD_SET_IRQFD, 0, NULL, 0, fds, 2);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static void send_set_irqfd_with_one_eventfd_twice(Hostile *h)
 {
     int fd = eventfd(0, EFD_CLOEXEC);
@@ -496,6 +511,8 @@ static const HostileCase cases[] = {
     { "/hostile/set-irqfd-with-one-fd", send_set_irqfd_with_one_fd,
       "SET_IRQFD: 1 fds, expected 2" },
     { "/hostile/set-irqfd-with-memfds", send_set_irqfd_with_memfds,
+      "not eventfds" },
+    { "/hostile/set-irqfd-with-timerfds", send_set_irqfd_with_timerfds,
       "not eventfds" },
     { "/hostile/set-irqfd-with-one-eventfd-twice",
       send_set_irqfd_with_one_eventfd_twice, "the same eventfd twice" },
