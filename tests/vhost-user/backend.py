@@ -6,7 +6,9 @@ more -export options, or qemu-storage-daemon as the reference.
         be.pid, be.stderr()
     # SIGTERM on exit; the exit status is checked (0) unless KILLED.
 
-Environment: QEMU_REMOTE (meson sets it), QEMU_STORAGE_DAEMON.
+Environment: QEMU_REMOTE (meson sets it), QEMU_STORAGE_DAEMON;
+QEMU_REMOTE_CONFINED=1 runs qemu-remote as in production: -sandbox on and,
+when the test runs as root, -run-with user=nobody.
 """
 
 import os
@@ -39,6 +41,16 @@ def qemu_remote_lacks_exports():
     if not _exports_supported:
         return 'qemu-remote has no vhost-user-blk export yet'
     return None
+
+
+def confinement():
+    """qemu-remote options for QEMU_REMOTE_CONFINED=1 (see above)."""
+    if os.environ.get('QEMU_REMOTE_CONFINED') != '1':
+        return []
+    args = ['-sandbox', 'on']
+    if os.geteuid() == 0:
+        args += ['-run-with', 'user=nobody']
+    return args
 
 
 def make_image(path, size, pattern=None):
@@ -93,7 +105,8 @@ class Backend:
                      '-export', 'type=vhost-user-blk,id=%s,node-name=n-%s,'
                      'addr.type=unix,addr.path=%s,writable=on,num-queues=4%s'
                      % (eid, eid, sock, export_opts)]
-        return cls(argv + list(extra), sockets, workdir, name)
+        return cls(argv + confinement() + list(extra), sockets, workdir,
+                   name)
 
     @classmethod
     def qemu_storage_daemon(cls, workdir, exports, name='qsd'):
