@@ -110,6 +110,11 @@ static const SandboxRule common_rules[] = {
      * pthread_getattr_np()): ENOSYS means "no affinity support", and both
      * carry on without it. */
     SANDBOX_FAIL("sched_getaffinity", ENOSYS),
+    /* glib's thread pools copy the creating thread's scheduler settings
+     * when they can read them; refused, they start threads from a helper
+     * thread instead (QEMU's resourcecontrol group denies both too). */
+    SANDBOX_FAIL("sched_getattr", EPERM),
+    SANDBOX_FAIL("sched_setattr", EPERM),
     SANDBOX_RULES_END
 };
 
