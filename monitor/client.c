@@ -88,6 +88,11 @@ static void update_conditions(QmpClient *c)
         cond |= G_IO_OUT;
     }
     g_source_modify_unix_fd(c->source, c->fd_tag, cond);
+    /* Queued requests wait only for room in the output, and the socket
+     * may have taken it all at once: then no fd event would come. */
+    if (!g_queue_is_empty(&c->pending) && out_len(c) < OUTPUT_HIGH) {
+        g_source_set_ready_time(c->source, 0);
+    }
 }
 
 /* Sends what the socket takes now; false when the peer is gone. */

@@ -428,6 +428,31 @@ static void test_client_that_never_reads_is_dropped_at_the_output_limit(void)
     monitor_cleanup();
 }
 
+/*
+ * Found by fuzz-qmp: requests queued behind a full output buffer were
+ * never answered once the socket took the whole buffer in one go (no fd
+ * event was left to wake the client up).  Sixteen schemas are about
+ * twice the output a client may have pending before requests wait.
+ */
+static void test_pipelined_requests_with_large_replies_all_answered(void)
+{
+    Client *c = client_pair();
+    g_autoptr(GString) burst = g_string_new(NULL);
+
+    negotiate(c);
+    for (int i = 0; i < 16; i++) {
+        g_string_append(burst, "{\"execute\": \"query-qmp-schema\"}\n");
+    }
+    client_send(c, burst->str);
+    for (int i = 0; i < 16; i++) {
+        g_autoptr(JsonObject) reply = client_reply(c);
+
+        g_assert_true(json_object_has_member(reply, "return"));
+    }
+    client_free(c);
+    monitor_cleanup();
+}
+
 static void test_quit_requests_shutdown_after_replying(void)
 {
     Client *c = client_pair();
@@ -462,6 +487,8 @@ int main(int argc, char **argv)
     g_test_add_func("/monitor/output-limit",
                     test_client_that_never_reads_is_dropped_at_the_output_limit);
     /* Last: a shutdown request cannot be taken back. */
+    g_test_add_func("/monitor/pipelined-large-replies",
+                    test_pipelined_requests_with_large_replies_all_answered);
     g_test_add_func("/monitor/quit", test_quit_requests_shutdown_after_replying);
     return g_test_run();
 }
