@@ -104,11 +104,10 @@ static bool setup_inflight(VirtIODevice *vdev, VirtQueue *vq,
         return false;
     }
     virtio_queue_set_last_avail_idx(vq, (uint16_t)(used_idx + n));
-    if (n) {
-        qr_log_mask(LOG_VHOST_USER, "vhost-user %s: queue %u resubmits %d "
-                    "requests, then continues at avail %u", vdev->name,
-                    info->index, n, (uint16_t)(used_idx + n));
-    }
+    qr_log_mask(LOG_VHOST_USER, "vhost-user %s: queue %u resubmits %d "
+                "requests, then continues at avail %u (frontend's base %u)",
+                vdev->name, info->index, n, (uint16_t)(used_idx + n),
+                info->last_avail_idx);
     return true;
 }
 

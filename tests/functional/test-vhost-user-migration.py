@@ -13,6 +13,7 @@ no error in the guest, and the image holds the last round's pattern.
 """
 
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -112,12 +113,15 @@ class Migration:
         os.close(wfd)
         self.readers.append(machine._ConsoleReader(rfd, self.console.line))
         deadline = time.monotonic() + 30
-        while not os.path.exists(qmp_path):
-            if not p.running() or time.monotonic() > deadline:
-                raise RuntimeError('QEMU did not start:\n%s'
-                                   % p.result().describe())
-            time.sleep(0.01)
-        c = qmp.Client(qmp_path, timeout=MIGRATE_TIMEOUT)
+        while True:
+            try:
+                c = qmp.Client(qmp_path, timeout=MIGRATE_TIMEOUT)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if not p.running() or time.monotonic() > deadline:
+                    raise RuntimeError('QEMU did not start:\n%s'
+                                       % p.result().describe())
+                time.sleep(0.05)
         c.command('qmp_capabilities')
         return p, c
 
@@ -137,8 +141,12 @@ class Migration:
                 raise AssertionError('migration %s:\n%s' % (
                     st, src[0].result().describe()))
             time.sleep(0.1)
-        status = dst[1].command('query-status')
-        assert status['running'], status
+        # 'completed' on the source: the destination may still be loading.
+        while not dst[1].command('query-status')['running']:
+            if not dst[0].running() or time.monotonic() > deadline:
+                raise AssertionError('destination not running:\n%s'
+                                     % dst[0].result().describe())
+            time.sleep(0.05)
         src[1].command('quit')
         src[1].close()
         if src[0].wait(30) is None:
@@ -153,6 +161,8 @@ class Migration:
             p.stop(expected=p.daemon)
         for r in self.readers:
             r.close()
+        with open(os.path.join(self.tmp, 'console.txt'), 'w') as f:
+            f.write(self.text())
 
     def describe(self):
         out = [p.result().describe() for p in self.procs]
@@ -169,7 +179,18 @@ def test_guest_migrated_back_and_forth_keeps_its_io_correct():
         image_ = guest.build()
     except guest.Unavailable as e:
         raise tap.Skip(str(e))
-    with tempfile.TemporaryDirectory(prefix='qr-vu-migrate-') as tmp:
+    tmp = tempfile.mkdtemp(prefix='qr-vu-migrate-')
+    try:
+        run_migrations(tmp, image_)
+    finally:
+        if os.environ.get('QR_FUNCTIONAL_KEEP'):
+            tap.diag('kept %s' % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_migrations(tmp, image_):
+    if True:
         disk = os.path.join(tmp, 'disk.img')
         with open(disk, 'wb') as f:
             f.truncate(DISK_SIZE)

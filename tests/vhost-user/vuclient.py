@@ -463,3 +463,46 @@ def fd_count(pid):
 def map_count(pid):
     with open('/proc/%d/maps' % pid) as f:
         return sum(1 for _ in f)
+
+
+class InflightRegion:
+    """The INFLIGHT_SHMFD region a frontend keeps for its backend: created
+    by the backend (GET_INFLIGHT_FD), handed back with SET_INFLIGHT_FD.
+    Tests read it, and write it as a crashed backend would have left it."""
+
+    HDR = struct.Struct('<QHHHH')   # features, version, desc_num,
+    #                                 last_batch_head, used_idx
+    DESC = struct.Struct('<B5xHQ')  # inflight, next, counter
+
+    def __init__(self, fe, num_queues, queue_size):
+        fe.send(GET_INFLIGHT_FD, struct.pack('<QQHHI', 0, 0, num_queues,
+                                             queue_size, 0))
+        self.payload, fds = fe.reply(GET_INFLIGHT_FD)
+        assert len(fds) == 1, fds
+        self.fd = fds[0]
+        self.size, self.offset = struct.unpack_from('<QQ', self.payload)
+        self.queue_size = queue_size
+        self.stride = self.size // num_queues
+
+    def close(self):
+        os.close(self.fd)
+
+    def set_fd(self, fe):
+        fe.request(SET_INFLIGHT_FD, self.payload, [self.fd])
+
+    def header(self, q):
+        return self.HDR.unpack(os.pread(self.fd, self.HDR.size,
+                                        q * self.stride))
+
+    def set_header(self, q, version, last_batch_head, used_idx):
+        os.pwrite(self.fd, self.HDR.pack(0, version, self.queue_size,
+                                         last_batch_head, used_idx),
+                  q * self.stride)
+
+    def desc(self, q, head):
+        return self.DESC.unpack(os.pread(self.fd, self.DESC.size,
+                                         q * self.stride + 16 + 16 * head))
+
+    def set_desc(self, q, head, inflight, nxt, counter):
+        os.pwrite(self.fd, self.DESC.pack(inflight, nxt, counter),
+                  q * self.stride + 16 + 16 * head)

@@ -11,7 +11,9 @@ writes a stop mark into the image) and the host-side check of the image are
 here too, shared by the reconnect and migration tests.
 
 Environment: QEMU_REMOTE (meson sets it), QEMU_STORAGE_DAEMON,
-QR_VHOST_USER_BACKEND=qemu-remote|qsd (default qemu-remote).
+QR_VHOST_USER_BACKEND=qemu-remote|qsd (default qemu-remote),
+QR_VHOST_USER_BACKEND_ARGS: extra backend arguments (e.g. "-d vhost_user"
+with QR_FUNCTIONAL_KEEP=1 to read the trace afterwards).
 """
 
 import os
@@ -26,6 +28,9 @@ QSD = os.environ.get('QEMU_STORAGE_DAEMON', 'qemu-storage-daemon')
 
 # How long a backend may take to create its socket.
 SOCKET_TIMEOUT = 30
+# How long a restarted backend may find the image still locked by the
+# process it replaces.
+LOCK_TIMEOUT = 10
 
 # The verified region of the disk and where the stop mark goes.
 IO_REGION = 16 << 20
@@ -62,18 +67,26 @@ def _which(prog):
     return os.access(prog, os.X_OK)
 
 
-def backend_argv(image, sock, num_queues, locking=True, eid='exp0'):
-    """The command line of a backend serving IMAGE on SOCK."""
+def backend_argv(image, sock, num_queues, locking=True, eid='exp0',
+                 direct=False, trace=False):
+    """The command line of a backend serving IMAGE on SOCK; DIRECT: with
+    O_DIRECT (cache.direct=on); TRACE: qemu-remote traces its vhost-user
+    messages and ring starts on stderr (-d vhost_user)."""
     bdev = 'driver=file,node-name=disk0,filename=%s' % image
     if not locking:
         bdev += ',locking=off'
+    if direct:
+        bdev += ',cache.direct=on'
     export = ('type=vhost-user-blk,id=%s,node-name=disk0,addr.type=unix,'
               'addr.path=%s,writable=on,num-queues=%d'
               % (eid, sock, num_queues))
+    extra = os.environ.get('QR_VHOST_USER_BACKEND_ARGS', '').split()
+    if trace and backend_kind() != 'qsd':
+        extra += ['-d', 'vhost_user']
     if backend_kind() == 'qsd':
-        return [QSD, '--blockdev', bdev, '--export', export]
+        return [QSD, '--blockdev', bdev, '--export', export] + extra
     return [devices.qemu_remote_binary(), '-blockdev', bdev,
-            '-export', export]
+            '-export', export] + extra
 
 
 class Disk:
@@ -82,11 +95,13 @@ class Disk:
     back.  NAME names the backend processes (NAME-0, NAME-1, ...)."""
 
     def __init__(self, image, num_queues=2, name='backend', locking=True,
-                 sock=None):
+                 sock=None, direct=False, trace=False):
         self.image = image
         self.num_queues = num_queues
         self.name = name
         self.locking = locking
+        self.direct = direct
+        self.trace = trace
         self.sock = sock
         self.machine = None
         self.proc = None
@@ -117,13 +132,31 @@ class Disk:
     # ---- control
 
     def start(self):
-        """Start a backend process and wait for its socket."""
+        """Start a backend process and wait for its socket.  A backend that
+        replaces a killed one may find the image still locked for a moment
+        (the kernel drops a dead process's image locks only once its
+        io_uring instance is torn down, asynchronously): it is started
+        again until LOCK_TIMEOUT."""
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            proc = self._start_once()
+            if proc.running() or time.monotonic() > deadline or \
+                    'lock' not in proc.result().stderr:
+                break
+            time.sleep(0.1)
+        if not proc.running():
+            raise RuntimeError('%s exited before listening:\n%s'
+                               % (proc.name, proc.result().describe()))
+
+    def _start_once(self):
+        """One attempt: the process, running and listening, or exited."""
         if os.path.exists(self.sock) and self.proc is None:
             os.unlink(self.sock)
         name = '%s-%d' % (self.name, self.generation)
         self.generation += 1
         argv = backend_argv(self.image, self.sock, self.num_queues,
-                            self.locking)
+                            self.locking, direct=self.direct,
+                            trace=self.trace)
         # A restarted backend finds its predecessor's socket file: it must
         # replace it (qemu-storage-daemon needs it gone).
         if backend_kind() == 'qsd' and os.path.exists(self.sock):
@@ -133,12 +166,18 @@ class Disk:
         deadline = time.monotonic() + SOCKET_TIMEOUT
         while _identity(self.sock) in (None, before):
             if not self.proc.running():
-                raise RuntimeError('%s exited before listening:\n%s'
-                                   % (name, self.proc.result().describe()))
+                return self.proc
             if time.monotonic() > deadline:
                 raise RuntimeError('%s did not listen on %s' % (name,
                                                                 self.sock))
             time.sleep(0.01)
+        return self.proc
+
+    def stop_vmm(self):
+        """Stop the machine's VMM (a test that cannot go on)."""
+        for p in list(self.machine._procs):
+            if p.name == 'qemu':
+                p.stop()
 
     def kill(self):
         """SIGKILL the backend (a crash): no cleanup of its own."""
