@@ -218,6 +218,20 @@ static void call_rules_free(gpointer p)
     g_free(c);
 }
 
+/* Two policies may name the same rule: libseccomp gets it once. */
+static bool rule_listed(GPtrArray *rules, const SandboxRule *r)
+{
+    for (guint i = 0; i < rules->len; i++) {
+        const SandboxRule *o = g_ptr_array_index(rules, i);
+
+        if (o->err == r->err && o->check == r->check && o->arg == r->arg &&
+            o->mask == r->mask && o->value == r->value) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The rules of @policies by system call, in first-mention order. */
 static GPtrArray *rules_by_call(GPtrArray *policies)
 {
@@ -240,7 +254,9 @@ static GPtrArray *rules_by_call(GPtrArray *policies)
             if (!r->err && r->check == SANDBOX_ARG_ANY) {
                 c->unconditional = true;
             }
-            g_ptr_array_add(c->rules, (gpointer)r);
+            if (!rule_listed(c->rules, r)) {
+                g_ptr_array_add(c->rules, (gpointer)r);
+            }
         }
     }
     return calls;

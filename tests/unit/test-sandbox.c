@@ -38,6 +38,12 @@ static const SandboxPolicy unix_socket_policy = {
     .rules = unix_socket_rules,
 };
 
+/* The same rule as unix_socket_policy's, in another policy. */
+static const SandboxPolicy unix_socket_again_policy = {
+    .name = "test-unix-sockets-again",
+    .rules = unix_socket_rules,
+};
+
 /* One that no other policy has, to count. */
 static const SandboxRule getcpu_rules[] = {
     SANDBOX_ALLOW("getcpu"),
@@ -140,6 +146,17 @@ static void child_socket_unix(void)
 {
     child_install("on", &unix_socket_policy);
     if (socket(AF_UNIX, SOCK_STREAM, 0) < 0) {
+        _exit(CHILD_SETUP_FAILED);
+    }
+}
+
+static void child_same_rule_twice(void)
+{
+    if (!sandbox_parse_option("on", NULL) ||
+        !sandbox_require(&unix_socket_policy, NULL) ||
+        !sandbox_require(&unix_socket_again_policy, NULL) ||
+        !sandbox_install(NULL) ||
+        socket(AF_UNIX, SOCK_STREAM, 0) < 0) {
         _exit(CHILD_SETUP_FAILED);
     }
 }
@@ -327,6 +344,11 @@ static void test_socket_inet_kills(void)
 static void test_socket_unix_allowed_by_argument(void)
 {
     assert_exited(run_child(child_socket_unix, NULL), CHILD_OK);
+}
+
+static void test_same_rule_in_two_policies(void)
+{
+    assert_exited(run_child(child_same_rule_twice, NULL), CHILD_OK);
 }
 
 static void test_mmap_exec_kills(void)
@@ -570,6 +592,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sandbox/socket-inet-kills", test_socket_inet_kills);
     g_test_add_func("/sandbox/socket-unix-allowed-by-argument",
                     test_socket_unix_allowed_by_argument);
+    g_test_add_func("/sandbox/same-rule-in-two-policies",
+                    test_same_rule_in_two_policies);
     g_test_add_func("/sandbox/mmap-exec-kills", test_mmap_exec_kills);
     g_test_add_func("/sandbox/mprotect-exec-kills",
                     test_mprotect_exec_kills);
