@@ -48,6 +48,9 @@ struct VirtQueue {
     uint16_t used_idx;
     uint16_t signalled_used;
     bool signalled_used_valid;
+    bool notify_off;            /* the device turned driver kicks off */
+    bool polling;               /* the iothread polls: kicks off too */
+    bool poll_registered;       /* an iothread poll handler is set */
     unsigned inuse;
     unsigned filled;            /* used elements written, not published */
     uint16_t *batch_heads;      /* their heads, for the in-flight hooks */
@@ -64,5 +67,8 @@ bool virtqueue_map_rings(VirtQueue *vq, DMATable *table);
 void virtqueue_unmap_rings(VirtQueue *vq);
 /* Reads used->idx from the ring. */
 uint16_t virtqueue_read_used_idx(VirtQueue *vq);
+/* The iothread polls @vq's avail ring (true) or is about to sleep (false):
+ * driver kicks stay off while it polls, whatever the device asks. */
+void virtqueue_set_polling(VirtQueue *vq, bool polling);
 
 #endif

@@ -120,8 +120,42 @@ static gboolean vq_kick_ready(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
+/* Iothread polling (include/qemu-remote/iothread.h): new requests are
+ * found in the avail ring without a kick. */
+static bool vq_poll(void *opaque)
+{
+    VirtQueue *vq = opaque;
+    uint16_t before = vq->last_avail_idx;
+    unsigned resubmitted = vq->resubmit_pos;
+
+    if (!g_atomic_int_get(&vq->running) || vq->vdev->broken ||
+        virtqueue_empty(vq)) {
+        return false;
+    }
+    vq_process(vq);
+    /* Progress only if the device took requests: one that leaves them in
+     * the ring (all its slots busy) must not keep the iothread spinning. */
+    return vq->last_avail_idx != before || vq->resubmit_pos != resubmitted;
+}
+
+static void vq_poll_set_notify(void *opaque, bool enable)
+{
+    virtqueue_set_polling(opaque, !enable);
+}
+
+static const IOThreadPollHandler vq_poll_handler = {
+    .poll = vq_poll,
+    .set_notify = vq_poll_set_notify,
+};
+
 static void vq_unwatch(VirtQueue *vq)
 {
+    if (vq->poll_registered) {
+        iothread_remove_poll_handler(vq->vdev->iothread, &vq_poll_handler,
+                                     vq);
+        vq->poll_registered = false;
+    }
+    vq->polling = false;
     g_atomic_int_set(&vq->running, 0);
     if (vq->kick_source) {
         g_source_destroy(vq->kick_source);
@@ -187,6 +221,10 @@ static void vq_start_fn(void *opaque)
      * wake-up eventfd writes and one more loop iteration per kick. */
     g_source_set_can_recurse(vq->kick_source, TRUE);
     g_source_attach(vq->kick_source, iothread_get_context(vdev->iothread));
+    vq->notify_off = false;
+    vq->polling = false;
+    iothread_add_poll_handler(vdev->iothread, &vq_poll_handler, vq);
+    vq->poll_registered = true;
     g_atomic_int_set(&vq->running, 1);
     qr_log_mask(LOG_VIRTIO, "virtio: %s: queue %u started (size %u, avail "
                 "%u, used %u)", vdev->name, vq->index, vq->num,

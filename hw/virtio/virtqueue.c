@@ -555,12 +555,17 @@ bool virtqueue_empty(VirtQueue *vq)
     return avail_idx(vq) == vq->last_avail_idx;
 }
 
-void virtqueue_set_notification(VirtQueue *vq, bool enable)
+/* Publishes whether the driver should kick: only when both the device and
+ * the iothread's polling want it. */
+static void apply_notification(VirtQueue *vq)
 {
+    bool enable = !vq->notify_off && !vq->polling;
+
     if (!vq->used || vq->vdev->broken) {
         return;
     }
     if (vq->event_idx) {
+        /* Off: avail_event stays behind, so the driver does not kick. */
         if (enable) {
             st16(vq->used + USED_HDR + USED_ELEM_SIZE * vq->num,
                  avail_idx(vq));
@@ -575,6 +580,18 @@ void virtqueue_set_notification(VirtQueue *vq, bool enable)
          * avail ring again. */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     }
+}
+
+void virtqueue_set_notification(VirtQueue *vq, bool enable)
+{
+    vq->notify_off = !enable;
+    apply_notification(vq);
+}
+
+void virtqueue_set_polling(VirtQueue *vq, bool polling)
+{
+    vq->polling = polling;
+    apply_notification(vq);
 }
 
 unsigned virtqueue_in_use(const VirtQueue *vq)

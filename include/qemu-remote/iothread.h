@@ -55,4 +55,51 @@ int iothread_get_thread_id(const IOThread *iothread);
 void iothread_foreach(void (*fn)(IOThread *iothread, void *opaque),
                       void *opaque);
 
+/*
+ * Busy polling.  Work that arrives through shared memory (a virtqueue's
+ * avail ring, an io_uring completion ring) can be found without a system
+ * call.  Each time the iothread has dispatched something it keeps looking
+ * for more, for up to its poll time, before it sleeps in its GLib context
+ * again: it calls every poll handler and dispatches whatever of the context
+ * is ready without blocking, and any progress starts the window again.
+ * While it polls, handlers that can suppress their wake-ups do (a virtqueue
+ * asks the driver not to kick), so a busy device is served without
+ * notifications.  This trades CPU time for latency, as QEMU's iothreads do
+ * (its poll-max-ns property); a poll time of 0 turns it off.
+ */
+typedef struct IOThreadPollHandler {
+    /* Looks for work and does it; true if there was some.  Iothread. */
+    bool (*poll)(void *opaque);
+    /*
+     * Optional: wake-ups off (false) when polling starts, on again (true)
+     * before the iothread sleeps.  After turning them on, the iothread
+     * calls poll() once more, so work that came in between is not missed.
+     */
+    void (*set_notify)(void *opaque, bool enable);
+} IOThreadPollHandler;
+
+/* QEMU's default poll-max-ns. */
+#define IOTHREAD_POLL_MAX_NS_DEFAULT 32768
+/* Largest accepted poll time (1 s): a bound, not a sensible setting. */
+#define IOTHREAD_POLL_MAX_NS_LIMIT 1000000000
+
+/*
+ * Registers @h with @opaque (the pair must not be registered yet) and
+ * removes it again.  Call from @iothread's own thread; @h must stay valid
+ * while registered.
+ */
+void iothread_add_poll_handler(IOThread *iothread,
+                               const IOThreadPollHandler *h, void *opaque);
+void iothread_remove_poll_handler(IOThread *iothread,
+                                  const IOThreadPollHandler *h, void *opaque);
+
+/*
+ * The poll time in nanoseconds (0: never poll, sleep at once), at most
+ * IOTHREAD_POLL_MAX_NS_LIMIT.  New iothreads start with
+ * IOTHREAD_POLL_MAX_NS_DEFAULT.  Any thread; takes effect at the next
+ * dispatch.
+ */
+void iothread_set_poll_max_ns(IOThread *iothread, int64_t ns);
+int64_t iothread_get_poll_max_ns(const IOThread *iothread);
+
 #endif

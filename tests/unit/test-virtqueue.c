@@ -13,6 +13,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "hw/virtio.h"
+#include "hw/virtio/virtio-internal.h"  /* virtqueue_set_polling() */
 #include "virtio-fake-guest.h"
 
 #include <linux/virtio_ids.h>
@@ -101,6 +102,9 @@ static TestDev *dev_new(uint16_t qsize, bool split_memory)
     fg_init(&t->g, split_memory);
     t->iothread = iothread_create(id, NULL);
     g_assert_nonnull(t->iothread);
+    /* Tests pop from their own thread while the iothread is idle: it must
+     * not poll the ring behind their back (polling stories turn it on). */
+    iothread_set_poll_max_ns(t->iothread, 0);
     g_assert_true(virtio_device_init(&t->vdev, &test_ops, "vq-test",
                                      VIRTIO_ID_BLOCK, 8, 1,
                                      VIRTQUEUE_MAX_SIZE, true, true,
@@ -940,6 +944,89 @@ static void test_indices_wrap_around_16_bits(void)
     dev_free(t);
 }
 
+/* --- iothread polling ------------------------------------------------------------- */
+
+/* Kicked requests, each completed before the next: after the first, the
+ * iothread polls the ring after every dispatch (its window adapts). */
+#define POLL_WARMUP_REQUESTS 4
+
+static void publish_fn(void *opaque)
+{
+    TestDev *t = opaque;
+
+    chain_hdr_data(t, 2);
+    fr_publish(&t->r, 2);
+}
+
+static void test_polling_iothread_serves_requests_without_kicks(void)
+{
+    TestDev *t = dev_new(QSIZE, false);
+    uint16_t n;
+
+    t->auto_complete = true;
+    dev_start(t, 0);
+    iothread_set_poll_max_ns(t->iothread, 1000000000);
+    for (n = 0; n < POLL_WARMUP_REQUESTS; n++) {
+        chain_hdr_data(t, 0);
+        fr_publish(&t->r, 0);
+        virtio_queue_notify(t->vq);
+        g_assert_true(fr_wait_used(&t->r, n + 1));
+    }
+
+    /* Published from inside the iothread, no kick: the poll phase that
+     * follows this dispatch must find it. */
+    iothread_run_sync(t->iothread, publish_fn, t);
+
+    g_assert_true(fr_wait_used(&t->r, n + 1));
+    dev_free(t);
+}
+
+static void test_polling_keeps_kicks_off_whatever_the_device_asks(void)
+{
+    TestDev *t = dev_new(QSIZE, false);
+
+    dev_start(t, 0);
+    virtqueue_set_polling(t->vq, true);
+    g_assert_cmpuint(fr_used_flags(&t->r), ==, VRING_USED_F_NO_NOTIFY);
+
+    virtqueue_set_notification(t->vq, true);
+    g_assert_cmpuint(fr_used_flags(&t->r), ==, VRING_USED_F_NO_NOTIFY);
+
+    virtqueue_set_polling(t->vq, false);
+    g_assert_cmpuint(fr_used_flags(&t->r), ==, 0);
+    dev_free(t);
+}
+
+static void test_polling_leaves_avail_event_behind_until_it_stops(void)
+{
+    /* EVENT_IDX: a stale avail_event is what keeps the driver from
+     * kicking; leaving polling publishes the current avail index. */
+    TestDev *t = dev_new(QSIZE, false);
+
+    dev_start(t, EVENT_IDX);
+    virtqueue_set_polling(t->vq, true);
+    fr_set_avail_idx(&t->r, 3);
+    virtqueue_set_notification(t->vq, true);
+    g_assert_cmpuint(fr_avail_event(&t->r), ==, 0);
+
+    virtqueue_set_polling(t->vq, false);
+    g_assert_cmpuint(fr_avail_event(&t->r), ==, 3);
+    dev_free(t);
+}
+
+static void test_device_kicks_off_stay_off_when_polling_stops(void)
+{
+    TestDev *t = dev_new(QSIZE, false);
+
+    dev_start(t, 0);
+    virtqueue_set_notification(t->vq, false);
+    virtqueue_set_polling(t->vq, true);
+    virtqueue_set_polling(t->vq, false);
+
+    g_assert_cmpuint(fr_used_flags(&t->r), ==, VRING_USED_F_NO_NOTIFY);
+    dev_free(t);
+}
+
 /* --- notification suppression ---------------------------------------------------- */
 
 static void complete_one(TestDev *t, uint16_t head)
@@ -1429,5 +1516,13 @@ int main(int argc, char **argv)
                     test_driver_ok_without_features_ok_starts_nothing);
     g_test_add_func("/virtqueue/config/beyond-space",
                     test_config_access_beyond_space_reads_zero);
+    g_test_add_func("/virtqueue/poll/serves-without-kicks",
+                    test_polling_iothread_serves_requests_without_kicks);
+    g_test_add_func("/virtqueue/poll/keeps-kicks-off",
+                    test_polling_keeps_kicks_off_whatever_the_device_asks);
+    g_test_add_func("/virtqueue/poll/event-idx-stays-behind",
+                    test_polling_leaves_avail_event_behind_until_it_stops);
+    g_test_add_func("/virtqueue/poll/device-off-stays-off",
+                    test_device_kicks_off_stay_off_when_polling_stops);
     return g_test_run();
 }
