@@ -86,6 +86,9 @@ void cmdline_free(void);
  * remote/monitors.c: -qmp, -chardev, -mon
  * remote/daemon.c: -daemonize;  remote/pidfile.c: -pidfile
  * remote/security.c: -sandbox, -run-with, -runas, -chroot, -add-fd
+ * remote/export-options.c: -export and the vhost-user backend program
+ *   options (--socket-path, --fd, --blk-file, --read-only,
+ *   --print-capabilities)
  */
 OptionHandler opt_help, opt_version;
 OptionHandler opt_machine, opt_name, opt_msg, opt_log_items, opt_log_file,
@@ -94,5 +97,7 @@ OptionHandler opt_object, opt_device, opt_blockdev, opt_drive;
 OptionHandler opt_qmp, opt_chardev, opt_mon;
 OptionHandler opt_daemonize, opt_pidfile;
 OptionHandler opt_sandbox, opt_run_with, opt_runas, opt_chroot, opt_add_fd;
+OptionHandler opt_export, opt_socket_path, opt_fd, opt_blk_file,
+              opt_read_only, opt_print_capabilities;
 
 #endif

@@ -19,6 +19,7 @@
 #include "qemu-remote/error.h"
 #include "qemu-remote/runstate.h"
 #include "monitor/monitor.h"
+#include "remote/export.h"
 #include "cmdline.h"
 #include "vl.h"
 
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
     }
 
     cli_monitors_cleanup();
+    /* Exports use block nodes and iothreads: stop them first. */
+    block_export_del_all();
     cli_teardown();
     pidfile_remove();
     cmdline_free();

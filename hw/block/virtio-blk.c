@@ -607,7 +607,7 @@ bool virtio_blk_realize(VirtIOBlock *s, Device *owner, const char *name,
         !check_conf(s, errp)) {
         return false;
     }
-    s->read_only = blk_is_read_only(c->blk);
+    s->read_only = c->read_only || blk_is_read_only(c->blk);
     if (!blk_attach_dev(c->blk, owner, !s->read_only, c->share_rw, errp)) {
         return false;
     }

@@ -51,6 +51,9 @@ typedef struct VirtIOBlockConf {
     OnOffAuto write_cache;
     bool seg_max_adjust;
     bool share_rw;
+    /* Serve the drive read-only even when it is writable (a vhost-user
+     * export with writable=off); not a -device property. */
+    bool read_only;
     bool indirect_desc;
     bool event_idx;
 } VirtIOBlockConf;
