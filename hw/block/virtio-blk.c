@@ -401,6 +401,7 @@ static void blk_reset(VirtIODevice *vdev)
     VirtIOBlock *s = to_blk(vdev);
 
     g_atomic_int_set(&s->writeback, s->default_wce);
+    s->wce_inferred = false;
 }
 
 static uint64_t blk_get_features(VirtIODevice *vdev)
@@ -440,6 +441,19 @@ static void blk_set_features(VirtIODevice *vdev, uint64_t features)
     if (!(features & (1ull << VIRTIO_BLK_F_CONFIG_WCE))) {
         g_atomic_int_set(&s->writeback,
                          !!(features & (1ull << VIRTIO_BLK_F_FLUSH)));
+        s->wce_inferred = true;
+    } else if (s->wce_inferred) {
+        /*
+         * From now on the driver reads and sets the mode in config space:
+         * start it from the configured default, not from what a
+         * negotiation without CONFIG_WCE inferred.  A vhost-user frontend
+         * negotiates again without a reset in between (QEMU's first
+         * SET_FEATURES, at realize, has no FLUSH), and the guest, told
+         * "write back" by the config QEMU read before, would otherwise
+         * get a flush after every write.
+         */
+        g_atomic_int_set(&s->writeback, s->default_wce);
+        s->wce_inferred = false;
     }
 }
 

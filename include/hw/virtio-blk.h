@@ -75,6 +75,7 @@ typedef struct VirtIOBlock {
     uint32_t config_len;
 
     int writeback;              /* write cache on (atomic: config writes) */
+    bool wce_inferred;          /* writeback came from FLUSH, not config */
 
     /* Iothread only. */
     BlockIOContext *ioc;

@@ -413,6 +413,35 @@ static void test_guest_can_switch_write_cache(Fixture *f, gconstpointer u)
                      VIRTIO_BLK_S_OK);
 }
 
+static void test_write_cache_default_back_when_config_wce_follows(
+    Fixture *f, gconstpointer u)
+{
+    /* vhost-user: QEMU negotiates without FLUSH at realize, then the
+     * driver's full set, with no reset in between. */
+    size_t wce = offsetof(struct virtio_blk_config, wce);
+
+    g_assert_true(virtio_set_features(f->vdev, MODERN, NULL));
+    g_assert_cmpuint(cfg(f, wce, 1), ==, 0);
+
+    g_assert_true(virtio_set_features(f->vdev, f->vdev->host_features,
+                                      NULL));
+
+    g_assert_cmpuint(cfg(f, wce, 1), ==, 1);
+}
+
+static void test_driver_write_cache_choice_survives_renegotiation(
+    Fixture *f, gconstpointer u)
+{
+    size_t wce = offsetof(struct virtio_blk_config, wce);
+
+    g_assert_true(virtio_config_write(f->vdev, (uint32_t)wce, 1, 0));
+
+    g_assert_true(virtio_set_features(f->vdev, f->vdev->host_features,
+                                      NULL));
+
+    g_assert_cmpuint(cfg(f, wce, 1), ==, 0);
+}
+
 /* --- requests ----------------------------------------------------------------- */
 
 static void test_read_returns_file_data(Fixture *f, gconstpointer unused)
@@ -828,6 +857,10 @@ int main(int argc, char **argv)
     add("/virtio-blk/config/like-qemu", &plain, test_config_like_qemu);
     add("/virtio-blk/config/write-cache-switch", &plain,
         test_guest_can_switch_write_cache);
+    add("/virtio-blk/config/write-cache-default-after-inferred", &plain,
+        test_write_cache_default_back_when_config_wce_follows);
+    add("/virtio-blk/config/write-cache-choice-kept", &plain,
+        test_driver_write_cache_choice_survives_renegotiation);
     add("/virtio-blk/req/read", &plain, test_read_returns_file_data);
     add("/virtio-blk/req/write", &plain, test_write_lands_in_file);
     add("/virtio-blk/req/any-layout", &plain,
