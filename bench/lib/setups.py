@@ -91,13 +91,17 @@ def qemu_remote_export_lacks():
 
 def _qemu_remote_export(binary, disk, polled, props):
     """qemu-remote with qemu-storage-daemon's command line: -blockdev and
-    -export type=vhost-user-blk (docs/vhost-user.md)."""
+    -export type=vhost-user-blk (docs/vhost-user.md), after the options
+    the functional tests give every qemu-remote (devices.qemu_remote_argv():
+    -sandbox on, $QEMU_REMOTE_ARGS)."""
     queues = devices.POLLED_QUEUES if polled else 1
     node = 'vblk0-file'
     export = ('type=vhost-user-blk,id=exp0,node-name=%s,addr.type=unix,'
               'addr.path={socket},writable=on,num-queues=%d' % (node, queues))
+    argv = devices.qemu_remote_argv()
+    argv[0] = binary
     return devices.VhostUser(
-        [binary, '-blockdev',
+        argv + ['-blockdev',
          'driver=file,node-name=%s,filename=%s' % (node, disk),
          '-export', export],
         'vhost-user-blk-pci,id=vblk0,num-queues=%d%s' % (queues, props))
