@@ -87,14 +87,18 @@ static bool start_backend(GError **errp)
         argv[0] = qsd ? qsd : "qemu-storage-daemon";
         argv[1] = "--blockdev";
         argv[3] = "--export";
+        argv[5] = NULL;
     } else {
         argv[0] = remote ? remote : "qemu-remote";
         argv[1] = "-blockdev";
         argv[3] = "-export";
+        /* Sandboxed as in production: the allowlist meets a real VMM. */
+        argv[5] = "-sandbox";
+        argv[6] = "on";
+        argv[7] = NULL;
     }
     argv[2] = bdev;
     argv[4] = exp;
-    argv[5] = NULL;
     if (!g_spawn_async(NULL, (char **)argv, NULL,
                        G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
                        NULL, NULL, &backend_pid, errp)) {

@@ -85,7 +85,8 @@ def backend_argv(image, sock, num_queues, locking=True, eid='exp0',
         extra += ['-d', 'vhost_user']
     if backend_kind() == 'qsd':
         return [QSD, '--blockdev', bdev, '--export', export] + extra
-    return [devices.qemu_remote_binary(), '-blockdev', bdev,
+    # Sandboxed as in production: real guests exercise the allowlist.
+    return [devices.qemu_remote_binary(), '-sandbox', 'on', '-blockdev', bdev,
             '-export', export] + extra
 
 
