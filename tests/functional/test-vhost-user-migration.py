@@ -35,6 +35,13 @@ TIMEOUT = 600
 MIGRATE_TIMEOUT = 120
 # Let the guest's I/O run on each side for at least this many rounds.
 ROUNDS_PER_SIDE = 2
+# One vCPU.  With two, Debian's QEMU 7.2 under TCG loses guest CPU writes
+# in migration whenever a vhost-user device is present (qemu-storage-daemon
+# as well as qemu-remote): comparing pmemsave dumps of the stopped source
+# and the paused destination found lost pages in about one migration in
+# three (kernel counters, user heap, page cache), and none in 18 migrations
+# without the vhost-user device or in 18 with one vCPU.
+GUEST_SMP = '1'
 
 
 class Console:
@@ -97,7 +104,7 @@ class Migration:
         n = self.qemus
         self.qemus += 1
         m = machine.Machine(self.image_, vhostuser.guest_rounds_script(),
-                            memory=MEMORY, args=['-smp', '2'])
+                            memory=MEMORY, args=['-smp', GUEST_SMP])
         script = os.path.join(self.tmp, 'test.sh')
         with open(script, 'w') as f:
             f.write(m.script)
