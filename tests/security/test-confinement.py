@@ -25,6 +25,9 @@ import time
 QEMU_REMOTE = os.environ.get('QEMU_REMOTE', 'qemu-remote')
 SANITIZERS = os.environ.get('QEMU_REMOTE_SANITIZERS') == '1'
 TIMEOUT = 20            # seconds; generous for a loaded machine
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'vhost-user'))
+import vuclient  # noqa: E402  (our vhost-user frontend)
 TESTDEV_VENDOR = 0x1b36  # x-remote-testdev's PCI IDs (docs/testdev.md)
 MPQEMU_PCI_CFGREAD = 3
 MPQEMU_RET = 1
@@ -297,6 +300,95 @@ def test_every_resource_handed_over_as_an_fd():
     finally:
         os.close(disk_fd)
         qmp_ours.close()
+        shutil.rmtree(work)
+
+
+def disk_image(path, sectors):
+    """A raw image whose sector i holds the text 'sector i' (padded)."""
+    with open(path, 'wb') as f:
+        for i in range(sectors):
+            f.write(('sector %d' % i).encode().ljust(512, b'.'))
+    return path
+
+
+def vhost_user_read_write(sock_path):
+    """Reads sector 3 and writes sector 4 through a vhost-user frontend."""
+    fe = vuclient.Frontend(sock_path)
+    try:
+        fe.handshake(vuclient.F_VERSION_1 | vuclient.F_PROTOCOL_FEATURES)
+        mem = vuclient.GuestMemory(16 << 20)
+        fe.add_mem(mem)
+        q = fe.start_queue(mem, 0, size=64)
+        status, data = q.blk_read(sector=3, length=512)
+        check(status == 0 and data.startswith(b'sector 3.'),
+              'read: status %d, %r' % (status, data[:16]))
+        check(q.blk_write(sector=4, data=b'w' * 512) == 0, 'write failed')
+    finally:
+        fe.close()
+
+
+def test_qmp_block_export_add_after_start_up_serves_io():
+    """An export added over QMP once the sandbox is in place: new threads,
+    a block I/O context without io_uring (refused after start-up: the
+    thread pool serves it), a socket bound and listened on, a session."""
+    work = tempfile.mkdtemp(prefix='qr-export-')
+    os.chmod(work, 0o777)   # nobody binds the export's socket here
+    img = disk_image(os.path.join(work, 'disk.img'), 64)
+    args = ['-sandbox', 'on', '-blockdev',
+            'driver=file,node-name=d0,filename=' + img]
+    if os.geteuid() == 0:
+        need_root()
+        args += ['-run-with', 'user=nobody']
+    r = Remote(args, qmp=True)
+    try:
+        sock, cmd = qmp_client(r.qmp_path)
+        path = os.path.join(work, 'vu.sock')
+        reply = cmd('block-export-add', type='vhost-user-blk', id='e0',
+                    **{'node-name': 'd0', 'writable': True,
+                       'addr': {'type': 'unix', 'path': path}})
+        check('return' in reply, 'block-export-add: %r' % reply)
+        vhost_user_read_write(path)
+        with open(img, 'rb') as f:
+            f.seek(4 * 512)
+            check(f.read(512) == b'w' * 512, 'the write did not reach disk')
+        # "hard": the frontend may not have been seen leaving yet.
+        reply = cmd('block-export-del', id='e0', mode='hard')
+        check('return' in reply, 'block-export-del: %r' % reply)
+        check(proc_status(r.proc.pid)['Seccomp'].strip() == '2', 'filter')
+        check(r.proc.poll() is None, 'qemu-remote died: ' + r.stderr())
+        sock.close()
+    finally:
+        r.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_export_on_inherited_socket_as_nobody():
+    """The vhost-user listening socket and the disk handed over as fds to
+    a process started as nobody, sandboxed: a frontend is served."""
+    pw = need_root()
+    work = tempfile.mkdtemp(prefix='qr-export-fd-')
+    img = disk_image(os.path.join(work, 'disk.img'), 64)
+    os.chmod(img, 0o600)
+    disk_fd = os.open(img, os.O_RDWR)
+    path = os.path.join(work, 'vu.sock')
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    try:
+        r = Remote(['-sandbox', 'on', '-add-fd', 'fd=%d,set=1' % disk_fd,
+                    '-blockdev', 'driver=file,node-name=d0,'
+                    'filename=/dev/fdset/1',
+                    '-export', 'type=vhost-user-blk,id=e0,node-name=d0,'
+                    'addr.type=fd,addr.str=%d,writable=on'
+                    % listener.fileno()],
+                   pass_fds=[disk_fd, listener.fileno()], user=pw.pw_uid)
+        try:
+            vhost_user_read_write(path)
+        finally:
+            r.stop()
+    finally:
+        listener.close()
+        os.close(disk_fd)
         shutil.rmtree(work)
 
 
