@@ -368,6 +368,13 @@ bool is_valid_inflight_set(const VuSession *s, const VuMsg *m, GError **errp)
                    in->num_queues, in->queue_size);
         return false;
     }
+    /* Its fields are naturally aligned integers shared with the frontend
+     * (QEMU sends offset 0); a misaligned one cannot be accessed as such. */
+    if (in->mmap_offset % VU_INFLIGHT_ALIGN) {
+        error_setg(errp, "%s: offset 0x%" PRIx64 " is not a multiple of %d",
+                   name(m), in->mmap_offset, VU_INFLIGHT_ALIGN);
+        return false;
+    }
     return true;
 }
 

@@ -258,6 +258,10 @@ def capture_mpqemu(argv):
     return status if status >= 0 else 128 - status
 
 
+# Every session being recorded, saved at the end even if still open.
+RECORDERS = []
+
+
 def capture_vhost_user(listen_path, backend_path, out):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(listen_path)
@@ -271,6 +275,7 @@ def capture_vhost_user(listen_path, backend_path, out):
         backend = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         backend.connect(backend_path)
         rec = Recorder('%s-%d' % (out, n))
+        RECORDERS.append(rec)
         n += 1
         stop = threading.Event()
         k = threading.Thread(target=kicker, args=(rec, stop), daemon=True)
@@ -373,6 +378,8 @@ def capture_backend(argv):
                     path = p[len('addr.path='):]
                     parts[j] = 'addr.path=%s.real' % path
             argv[i] = ','.join(parts)
+    if path is None:    # --print-capabilities and the like
+        os.execv(real_prog, [real_prog] + argv)
     child = subprocess.Popen([real_prog] + argv, close_fds=False)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, f: child.send_signal(s))
@@ -385,7 +392,9 @@ def capture_backend(argv):
                          args=(path, path + '.real', out), daemon=True)
     t.start()
     status = child.wait()
-    time.sleep(0.2)        # the relay saves the session it was recording
+    for rec in RECORDERS:
+        with rec.lock:
+            rec.save()
     try:
         os.unlink(path)
     except OSError:

@@ -1083,6 +1083,23 @@ static void test_inflight_region_of_the_wrong_size_is_refused(
     g_assert_nonnull(strstr(why, "expected size 0x1080"));
 }
 
+/* Found by fuzz-vhost-user: the region's fields were then accessed at
+ * misaligned addresses (undefined; UBSan stopped there). */
+static void test_inflight_region_at_misaligned_offset_is_refused(
+    Fixture *f, gconstpointer d)
+{
+    VhostUserInflight in = { .mmap_offset = 0x79, .num_queues = 1,
+                             .queue_size = 128 };
+    g_autofree char *why = NULL;
+
+    in.mmap_size = vu_inflight_queue_region_size(128);
+    handshake(f, all_protocol_features);
+
+    why = refused(f, VHOST_USER_SET_INFLIGHT_FD, VHOST_USER_VERSION, &in,
+                  sizeof(in), &f->memfd, 1);
+    g_assert_nonnull(strstr(why, "offset 0x79 is not a multiple of 64"));
+}
+
 static void test_inflight_request_of_20_bytes_is_accepted(Fixture *f,
                                                           gconstpointer d)
 {
@@ -1300,6 +1317,8 @@ int main(int argc, char **argv)
     ADD("inflight-round-trip", test_inflight_region_round_trip);
     ADD("inflight-wrong-size-refused",
         test_inflight_region_of_the_wrong_size_is_refused);
+    ADD("inflight-misaligned-offset-refused",
+        test_inflight_region_at_misaligned_offset_is_refused);
     ADD("inflight-20-byte-request",
         test_inflight_request_of_20_bytes_is_accepted);
     ADD("log-base-reply-and-log-all",
