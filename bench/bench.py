@@ -46,6 +46,8 @@ PLANS = {
     'quick': dict(boots=1, runtime=2, launches=3, rtt_runs=3, rtt_rounds=7),
 }
 SECTIONS = ('rtt', 'launch', 'guest')
+# A 1-minute load average above this means other work shares the host.
+BUSY_LOAD = 1.5
 
 # proxy-rtt's remote names -> setup names.
 RTT_REMOTES = {'qemu-remote': 'qemu-remote', 'qemu': 'x-remote'}
@@ -78,7 +80,7 @@ def machine_description(build):
         'qemu': run([setups_mod.QEMU, '--version']).splitlines()[0:1],
         'qemu_remote': run(['git', 'describe', '--always', '--dirty']),
         'build': os.path.abspath(build),
-        'load_at_start': os.getloadavg(),
+        'load_at_start': [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -181,7 +183,11 @@ def section_guest(plan, setups, image, disk, samples, failures, skipped,
             runnable.append(s)
     workloads = list(guestio.WORKLOADS)
     for rnd in range(plan['boots']):
-        for s in runnable:
+        # Each round starts one setup later, so no setup always follows
+        # the same neighbour (or always runs first, on a colder host).
+        order = runnable[rnd % len(runnable):] + runnable[:rnd % len(runnable)] \
+            if runnable else []
+        for s in order:
             t = time.monotonic()
             boot, res = guestio.run_boot(s, image, disk, workloads,
                                          plan['runtime'])
@@ -195,10 +201,12 @@ def section_guest(plan, setups, image, disk, samples, failures, skipped,
                                     % (s.name, rnd + 1))
                 with open(path, 'w') as f:
                     f.write(res.describe() + '\n')
-                failures.append('%s boot %d: %d of %d workloads (log: %s)'
+                failures.append('%s boot %d: %d of %d workloads%s (log: %s)'
                                 % (s.name, rnd + 1, sum(w in boot for w in
                                                         workloads),
-                                   len(workloads), path))
+                                   len(workloads),
+                                   ', ' + res.stalled if res.stalled else '',
+                                   path))
             for fid, v in figs.items():
                 add(samples, s.name, fid, v)
 
@@ -233,6 +241,9 @@ def main():
 
     start = time.monotonic()
     samples, failures, skipped = {}, [], {}
+    if os.getloadavg()[0] > BUSY_LOAD:
+        log('warning: load average %.1f: other work is running, figures will '
+            'be noisy' % os.getloadavg()[0])
     image = guest.build() if 'guest' in sections else None
     kvm = bool(image) and accel.kvm_boots(image)
     every = setups_mod.all_setups(kvm)
@@ -266,6 +277,8 @@ def main():
             section_guest(plan, all_setups, image, disk, samples, failures,
                           skipped, out)
 
+    result['machine']['load_at_end'] = [round(x, 2) for x in
+                                        os.getloadavg()]
     result.update({
         'samples': samples, 'summary': report.summarise(samples),
         'skipped': skipped, 'failures': failures,

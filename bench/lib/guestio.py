@@ -8,6 +8,7 @@ from /proc/PID/status), so CPU time is charged to the workload it served.
 """
 
 import os
+import threading
 import time
 
 import machine
@@ -32,6 +33,16 @@ FIO_KEYS = ('read_kib', 'read_bw_kib', 'read_iops', 'read_lat_us',
 
 MARK = '@bench'
 CLK_TCK = os.sysconf('SC_CLK_TCK')
+
+# A workload that has not ended this long after its runtime is stuck (a
+# lost completion in the guest): the boot is stopped rather than left to
+# the whole-boot watchdog.
+STALL_GRACE = 60
+
+# Kernel arguments of every benchmark boot: skip the IO-APIC timer check,
+# which a TCG guest on a loaded host can fail ("IO-APIC + timer doesn't
+# work!", a panic at boot).
+APPEND = ['no_timer_check']
 
 
 def guest_script(workloads, runtime, polled):
@@ -105,12 +116,15 @@ class _Sampler:
         self.marks = {}         # (begin|end, workload) -> sample
         self.times = {}         # (begin|end, workload) -> time.monotonic()
         self.last = None        # the latest successful sample
+        self.running = None     # (workload, begin time) while fio runs
 
     def __call__(self, line):
         words = line.split()
         if len(words) != 3 or words[0] != MARK:
             return
-        self.times[(words[1], words[2])] = time.monotonic()
+        now = time.monotonic()
+        self.times[(words[1], words[2])] = now
+        self.running = (words[2], now) if words[1] == 'begin' else None
         proc = self.vm.helpers.get(self.process) if self.process else None
         s = sample(proc.pid) if proc else None
         if s:
@@ -119,16 +133,34 @@ class _Sampler:
 
 
 class _BenchMachine(machine.Machine):
-    """machine.Machine that remembers its helper processes by name."""
+    """machine.Machine that remembers its helper processes by name and can
+    stop the VMM early."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helpers = {}
+        self.stalled = None
 
     def spawn(self, name, argv, *args, **kwargs):
         p = super().spawn(name, argv, *args, **kwargs)
         self.helpers[name] = p
         return p
+
+    def stop_vmm(self, why):
+        """Stops the VMM (run() then collects everything as usual)."""
+        self.stalled = why
+        for p in list(self._procs):
+            if p.name == 'qemu':
+                p.stop()
+
+
+def _watch(vm, sampler, runtime, done):
+    """Stops VM when a workload overruns by STALL_GRACE seconds."""
+    while not done.wait(1):
+        running = sampler.running
+        if running and time.monotonic() - running[1] > runtime + STALL_GRACE:
+            vm.stop_vmm('%s stalled' % running[0])
+            return
 
 
 def run_boot(setup, image, disk, workloads, runtime, console_hook=None):
@@ -142,14 +174,23 @@ def run_boot(setup, image, disk, workloads, runtime, console_hook=None):
     vm = _BenchMachine(image, script=guest_script(workloads, runtime,
                                                   setup.polled),
                        devices=[setup.device(disk)], polled=setup.polled,
-                       accel=setup.accel, timeout=timeout)
+                       accel=setup.accel, timeout=timeout, append=APPEND)
     sampler = _Sampler(vm, setup.process)
     vm.console_cb = sampler
     if console_hook:
         console_hook.sampler = sampler
         vm.console_cb = console_hook
+    done = threading.Event()
+    watchdog = threading.Thread(target=_watch,
+                                args=(vm, sampler, runtime, done), daemon=True)
     start = time.monotonic()
-    res = vm.run()
+    watchdog.start()
+    try:
+        res = vm.run()
+    finally:
+        done.set()
+        watchdog.join()
+    res.stalled = vm.stalled
     figures = parse_results(res.output)
     first = sampler.times.get(('begin', workloads[0]))
     last = sampler.times.get(('end', workloads[-1]))

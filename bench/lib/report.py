@@ -15,41 +15,46 @@ import setups as setups_mod
 
 HIGHER, LOWER = 'higher', 'lower'
 
+# Group prefixes of the ratio chart's labels.
+GROUP_SHORT = {'mpqemu': 'mpq', 'mpqemu-kvm': 'mpq/kvm', 'vhost-user': 'vu'}
+
 
 class Figure:
-    def __init__(self, fid, label, unit, better, source):
+    def __init__(self, fid, label, unit, better, source, short):
         self.id = fid
         self.label = label
         self.unit = unit
         self.better = better
         self.source = source    # 'guest', 'launch' or 'rtt'
+        self.short = short      # chart label
 
 
 FIGURES = [
-    Figure('randread-4k-qd1.iops', '4k randread QD1', 'IOPS', HIGHER, 'guest'),
+    Figure('randread-4k-qd1.iops', '4k randread QD1', 'IOPS', HIGHER, 'guest',
+           'rr QD1'),
     Figure('randread-4k-qd1.lat', '4k randread QD1 mean latency', 'us', LOWER,
-           'guest'),
+           'guest', 'rr QD1 lat'),
     Figure('randread-4k-qd32.iops', '4k randread QD32', 'IOPS', HIGHER,
-           'guest'),
+           'guest', 'rr QD32'),
     Figure('randread-4k-qd32.lat', '4k randread QD32 mean latency', 'us',
-           LOWER, 'guest'),
+           LOWER, 'guest', 'rr QD32 lat'),
     Figure('randwrite-4k-qd1.iops', '4k randwrite QD1', 'IOPS', HIGHER,
-           'guest'),
+           'guest', 'rw QD1'),
     Figure('randwrite-4k-qd1.lat', '4k randwrite QD1 mean latency', 'us',
-           LOWER, 'guest'),
+           LOWER, 'guest', 'rw QD1 lat'),
     Figure('read-128k-qd1.mibs', '128k seq read QD1', 'MiB/s', HIGHER,
-           'guest'),
+           'guest', 'seq 128k'),
     Figure('cpu_per_gib', 'device process CPU per GiB moved', 's/GiB', LOWER,
-           'guest'),
-    Figure('peak_rss', 'device process RSS at peak', 'MiB', LOWER, 'guest'),
+           'guest', 'CPU/GiB'),
+    Figure('peak_rss', 'device process RSS at peak', 'MiB', LOWER, 'guest', 'RSS peak'),
     Figure('start_rss', 'device process RSS after startup', 'MiB', LOWER,
-           'launch'),
+           'launch', 'RSS start'),
     Figure('launch', 'launch to first answered request', 'ms', LOWER,
-           'launch'),
+           'launch', 'launch'),
     Figure('rtt.config_read', 'config read via proxy, added', 'us', LOWER,
-           'rtt'),
-    Figure('rtt.bar_read', 'BAR read via proxy, added', 'us', LOWER, 'rtt'),
-    Figure('rtt.bar_write', 'BAR write via proxy, added', 'us', LOWER, 'rtt'),
+           'rtt', 'cfg rd'),
+    Figure('rtt.bar_read', 'BAR read via proxy, added', 'us', LOWER, 'rtt', 'BAR rd'),
+    Figure('rtt.bar_write', 'BAR write via proxy, added', 'us', LOWER, 'rtt', 'BAR wr'),
 ]
 BY_ID = {f.id: f for f in FIGURES}
 THROUGHPUT = [f.id for f in FIGURES if f.unit in ('IOPS', 'MiB/s')]
@@ -278,12 +283,14 @@ def _chart_data(result, path_prefix):
             r = ratios(summary, gs, fig.id)[0] if gs else None
             if r:
                 better = r if fig.better == HIGHER else 1 / r
-                lines.append('"%s: %s" %.4f' % (group, fig.label, better))
+                lines.append('"%s %s" %.4f' % (GROUP_SHORT.get(group, group),
+                                               fig.short, better))
     if lines:
         with open(path, 'w') as f:
             f.write('\n'.join(lines) + '\n')
-        plots.append(('ratios', 'ours vs theirs, >1 = ours better '
-                      '(inverse ratio for lower-is-better figures)',
+        plots.append(('ratios', 'qemu-remote vs QEMU x-remote (mpq) and '
+                      'qemu-storage-daemon (vu): >1 = ours better '
+                      '(theirs/ours for lower-is-better figures)',
                       "'%s' using 2:xtic(1) notitle" % path))
     return plots
 
@@ -302,7 +309,7 @@ def write_chart(result, png):
         'set style fill solid 0.8 border -1',
         'set grid ytics',
         'set key outside right top',
-        'set xtics rotate by -20',
+        'set xtics rotate by -30',
         'set yrange [0:*]',
     ]
     for kind, title, series in plots:
