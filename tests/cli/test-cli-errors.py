@@ -162,9 +162,15 @@ def test_object_duplicate_id():
 
 
 def test_iothread_unknown_property():
-    expect_error(['-object', 'iothread,id=a,poll-max-ns=5'],
-                 "-object iothread,id=a,poll-max-ns=5: Invalid parameter "
-                 "'poll-max-ns'")
+    expect_error(['-object', 'iothread,id=a,poll-grow=2'],
+                 "-object iothread,id=a,poll-grow=2: Invalid parameter "
+                 "'poll-grow'")
+
+
+def test_iothread_poll_max_ns_out_of_range():
+    expect_error(['-object', 'iothread,id=a,poll-max-ns=-1'],
+                 "-object iothread,id=a,poll-max-ns=-1: poll-max-ns value "
+                 "must be in range [0, 1000000000]")
 
 
 def test_remote_object_on_a_pipe():
