@@ -87,6 +87,11 @@ typedef struct VhostUserBackendOps {
     uint16_t (*queue_stop)(void *opaque, unsigned index);
     /* Replaces the interrupt eventfd of a running ring (-1: none). */
     void (*queue_set_call)(void *opaque, unsigned index, int call_fd);
+    /* Turns logging of a running ring's used-ring writes on or off (at
+     * @used_gpa), without stopping it: QEMU flips it at the start and end
+     * of a migration, on every ring, while the guest's I/O goes on. */
+    void (*queue_set_log)(void *opaque, unsigned index, bool log_used,
+                          uint64_t used_gpa);
     /* Back to the power-on state (no queue is running when called). */
     void (*reset)(void *opaque);
 } VhostUserBackendOps;

@@ -173,6 +173,13 @@ static void vb_queue_set_call(void *opaque, unsigned index, int call_fd)
     virtio_queue_set_call_fd(virtio_get_queue(opaque, index), call_fd);
 }
 
+static void vb_queue_set_log(void *opaque, unsigned index, bool log_used,
+                             uint64_t used_gpa)
+{
+    virtio_queue_set_used_log(virtio_get_queue(opaque, index), log_used,
+                              used_gpa);
+}
+
 static void vb_reset(void *opaque)
 {
     virtio_reset(opaque);
@@ -187,6 +194,7 @@ const VhostUserBackendOps vhost_user_virtio_ops = {
     .queue_start = vb_queue_start,
     .queue_stop = vb_queue_stop,
     .queue_set_call = vb_queue_set_call,
+    .queue_set_log = vb_queue_set_log,
     .reset = vb_reset,
 };
 

@@ -185,16 +185,37 @@ bool vu_set_vring_num(VuSession *s, VuMsg *m, VuReply *reply, GError **errp)
     return vu_vring_update(s, m->payload.state.index, errp);
 }
 
+static bool same_ring(const VhostUserVringAddr *a, const VhostUserVringAddr *b)
+{
+    return a->desc_user_addr == b->desc_user_addr &&
+           a->avail_user_addr == b->avail_user_addr &&
+           a->used_user_addr == b->used_user_addr &&
+           a->log_guest_addr == b->log_guest_addr;
+}
+
 /*
  * The addresses must be inside the memory table now (QEMU sends the table
  * first); they are translated again, with the ring's size, at every start.
+ * A running ring whose addresses stay the same only changes its logging.
  */
 bool vu_set_vring_addr(VuSession *s, VuMsg *m, VuReply *reply, GError **errp)
 {
     const VhostUserVringAddr *a = &m->payload.addr;
     g_autoptr(DMATable) t = dma_space_acquire(s->be->dma);
+    VuVring *v = &s->vrings[a->index];
     uint64_t gpa;
-    VuVring *v;
+
+    if (v->running && same_ring(&v->addr, a)) {
+        if (!ring_part_gpa(s, t, a->index, "used", a->used_user_addr,
+                           6 + 8ull * v->num, &gpa, errp)) {
+            error_prepend(errp, "SET_VRING_ADDR: ");
+            return false;
+        }
+        v->addr.flags = a->flags;
+        s->be->ops->queue_set_log(s->be->opaque, a->index,
+                                  a->flags & (1u << VHOST_VRING_F_LOG), gpa);
+        return true;
+    }
 
     if (!ring_part_gpa(s, t, a->index, "descriptor", a->desc_user_addr, 1,
                        &gpa, errp) ||
@@ -205,7 +226,7 @@ bool vu_set_vring_addr(VuSession *s, VuMsg *m, VuReply *reply, GError **errp)
         error_prepend(errp, "SET_VRING_ADDR: ");
         return false;
     }
-    v = vring_for_change(s, a->index);
+    vring_stop(s, a->index);
     v->addr = *a;
     v->has_addr = true;
     return vu_vring_update(s, a->index, errp);

@@ -101,6 +101,15 @@ static void fake_queue_set_call(void *opaque, unsigned index, int fd)
     d->call_fd[index] = fd;
 }
 
+static void fake_queue_set_log(void *opaque, unsigned index, bool log_used,
+                               uint64_t used_gpa)
+{
+    FakeDevice *d = opaque;
+
+    d->info[index].log_used = log_used;
+    d->info[index].used_gpa = used_gpa;
+}
+
 static void fake_reset(void *opaque)
 {
     FakeDevice *d = opaque;
@@ -120,6 +129,7 @@ static const VhostUserBackendOps fake_ops = {
     .queue_start = fake_queue_start,
     .queue_stop = fake_queue_stop,
     .queue_set_call = fake_queue_set_call,
+    .queue_set_log = fake_queue_set_log,
     .reset = fake_reset,
 };
 
@@ -1166,6 +1176,56 @@ static void test_log_base_without_log_all_does_not_log(Fixture *f,
     close(logfd);
 }
 
+static void test_log_flag_on_a_running_ring_keeps_it_running(Fixture *f,
+                                                             gconstpointer d)
+{
+    VhostUserVringAddr addr = {
+        .index = 0,
+        .flags = 1u << VHOST_VRING_F_LOG,
+        .desc_user_addr = UADDR_BASE,
+        .avail_user_addr = UADDR_BASE + 16 * 128,
+        .used_user_addr = UADDR_BASE + 0x4000,
+        .log_guest_addr = GPA_BASE + 0x4000,
+    };
+
+    handshake(f, all_protocol_features);
+    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
+                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
+    add_ram(f);
+    setup_ring(f, 0, 128, 0, 0);
+    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+
+    request(f, VHOST_USER_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
+
+    g_assert_cmpint(f->dev.stops, ==, 0);
+    g_assert_true(f->dev.info[0].log_used);
+    g_assert_cmphex(f->dev.info[0].used_gpa, ==, GPA_BASE + 0x4000);
+}
+
+static void test_new_addresses_for_a_running_ring_restart_it(Fixture *f,
+                                                             gconstpointer d)
+{
+    VhostUserVringAddr addr = {
+        .index = 0,
+        .desc_user_addr = UADDR_BASE + 0x10000,
+        .avail_user_addr = UADDR_BASE + 0x10000 + 16 * 128,
+        .used_user_addr = UADDR_BASE + 0x14000,
+    };
+
+    handshake(f, all_protocol_features);
+    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
+                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
+    add_ram(f);
+    setup_ring(f, 0, 128, 0, 0);
+    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+
+    request(f, VHOST_USER_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
+
+    g_assert_cmpint(f->dev.stops, ==, 1);
+    g_assert_true(f->dev.running[0]);
+    g_assert_cmphex(f->dev.info[0].desc_gpa, ==, GPA_BASE + 0x10000);
+}
+
 static void test_status_reads_back_what_was_set(Fixture *f, gconstpointer d)
 {
     handshake(f, all_protocol_features);
@@ -1325,6 +1385,10 @@ int main(int argc, char **argv)
         test_log_base_gets_a_reply_and_logs_with_log_all);
     ADD("log-base-without-log-all",
         test_log_base_without_log_all_does_not_log);
+    ADD("log-flag-keeps-ring-running",
+        test_log_flag_on_a_running_ring_keeps_it_running);
+    ADD("new-addresses-restart-ring",
+        test_new_addresses_for_a_running_ring_restart_it);
     ADD("status-reads-back", test_status_reads_back_what_was_set);
     ADD("status-beyond-byte-refused", test_status_beyond_a_byte_is_refused);
     ADD("reset-device", test_reset_device_stops_rings_and_keeps_memory);
