@@ -9,6 +9,7 @@
 #include <endian.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+#include <sys/syscall.h>
 
 #define SECTOR_SIZE     512
 #define BLK_HDR_SIZE    16      /* type, reserved/ioprio, sector */
@@ -33,6 +34,7 @@ struct VirtIOBlockReq {
     BlockRequest breq;
     VirtQueueElement elem;
     VirtIOBlock *s;
+    VirtIOBlockCtx *ctx;        /* of the queue it came from */
     VirtQueue *vq;
     uint32_t type;
     uint32_t used_len;          /* bytes written on success, status incl. */
@@ -48,12 +50,18 @@ static VirtIOBlock *to_blk(VirtIODevice *vdev)
 
 /* --- request pool (iothread) ------------------------------------------ */
 
+static VirtIOBlockCtx *vq_ctx(VirtIOBlock *s, VirtQueue *vq)
+{
+    return &s->ctx[s->vq_ctx[virtio_queue_index(vq)]];
+}
+
 static VirtIOBlockReq *req_get(VirtIOBlock *s, VirtQueue *vq)
 {
-    VirtIOBlockReq *req = s->free_reqs;
+    VirtIOBlockCtx *ctx = vq_ctx(s, vq);
+    VirtIOBlockReq *req = ctx->free_reqs;
 
     if (req) {
-        s->free_reqs = req->next;
+        ctx->free_reqs = req->next;
     } else {
         /* At most queue-size requests per queue exist, so the pool stays
          * bounded; each allocation happens once. */
@@ -61,24 +69,23 @@ static VirtIOBlockReq *req_get(VirtIOBlock *s, VirtQueue *vq)
         virtqueue_element_init(&req->elem);
         req->s = s;
     }
+    req->ctx = ctx;
     req->vq = vq;
     return req;
 }
 
 static void req_put(VirtIOBlockReq *req)
 {
-    VirtIOBlock *s = req->s;
-
-    req->next = s->free_reqs;
-    s->free_reqs = req;
+    req->next = req->ctx->free_reqs;
+    req->ctx->free_reqs = req;
 }
 
-static void req_pool_free(VirtIOBlock *s)
+static void req_pool_free(VirtIOBlockCtx *ctx)
 {
-    while (s->free_reqs) {
-        VirtIOBlockReq *req = s->free_reqs;
+    while (ctx->free_reqs) {
+        VirtIOBlockReq *req = ctx->free_reqs;
 
-        s->free_reqs = req->next;
+        ctx->free_reqs = req->next;
         virtqueue_element_release(&req->elem);
         g_free(req->iov);
         g_free(req);
@@ -95,18 +102,24 @@ static void req_complete(VirtIOBlockReq *req, uint8_t status)
     uint32_t len = status == VIRTIO_BLK_S_OK ? req->used_len : 1;
 
     iov_from_buf(elem->in_sg, elem->in_num, elem->in_len - 1, &status, 1);
-    qr_log_mask(LOG_BLOCK, "virtio-blk: %s: head %u type %u status %u",
-                req->s->vdev.name, elem->index, req->type, status);
+    qr_log_mask(LOG_BLOCK, "virtio-blk: %s: queue %u head %u type %u "
+                "status %u (thread %d)", req->s->vdev.name,
+                virtio_queue_index(req->vq), elem->index, req->type, status,
+                (int)syscall(SYS_gettid));
     virtqueue_fill(req->vq, elem, len);
     req_put(req);
 }
 
-static void flush_all_queues(void *opaque)
+/* Publishes what the queues of @opaque (a context) completed. */
+static void flush_ctx_queues(void *opaque)
 {
-    VirtIOBlock *s = opaque;
+    VirtIOBlockCtx *ctx = opaque;
+    VirtIOBlock *s = ctx->s;
 
     for (unsigned i = 0; i < s->vdev.num_queues; i++) {
-        virtqueue_flush(virtio_get_queue(&s->vdev, i));
+        if (&s->ctx[s->vq_ctx[i]] == ctx) {
+            virtqueue_flush(virtio_get_queue(&s->vdev, i));
+        }
     }
 }
 
@@ -119,10 +132,10 @@ static void req_io_done(BlockRequest *breq, int ret)
     if (ret == 0 && breq->op == BLOCK_OP_WRITE &&
         !g_atomic_int_get(&s->writeback)) {
         breq->op = BLOCK_OP_FLUSH;
-        blk_submit(s->conf.blk, s->ioc, breq);
+        blk_submit(s->conf.blk, req->ctx->ioc, breq);
         return;
     }
-    s->inflight--;
+    req->ctx->inflight--;
     req_complete(req, ret == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 }
 
@@ -136,8 +149,8 @@ static void req_submit(VirtIOBlockReq *req, BlockOp op, uint64_t offset,
     req->breq.offset = offset;
     req->breq.bytes = bytes;
     req->breq.cb = req_io_done;
-    s->inflight++;
-    blk_submit(s->conf.blk, s->ioc, &req->breq);
+    req->ctx->inflight++;
+    blk_submit(s->conf.blk, req->ctx->ioc, &req->breq);
 }
 
 /* --- request checks ---------------------------------------------------- */
@@ -359,9 +372,10 @@ static void handle_request(VirtIOBlockReq *req)
 static void blk_handle_queue(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOBlock *s = to_blk(vdev);
+    VirtIOBlockCtx *ctx = vq_ctx(s, vq);
     VirtIOBlockReq *req;
 
-    blk_io_plug(s->ioc);
+    blk_io_plug(ctx->ioc);
     for (;;) {
         virtqueue_set_notification(vq, false);
         for (;;) {
@@ -380,20 +394,30 @@ static void blk_handle_queue(VirtIODevice *vdev, VirtQueue *vq)
             break;
         }
     }
-    blk_io_unplug(s->ioc);
+    blk_io_unplug(ctx->ioc);
     /* Page-cache hits have completed already: publish them now. */
-    blk_io_context_poll(s->ioc);
-    flush_all_queues(s);
+    blk_io_context_poll(ctx->ioc);
+    flush_ctx_queues(ctx);
 }
 
+static void ctx_drain(VirtIOBlockCtx *ctx)
+{
+    while (ctx->ioc && ctx->inflight > 0) {
+        blk_io_context_wait(ctx->ioc);
+    }
+    flush_ctx_queues(ctx);
+}
+
+/* The requests of the queues processed in the calling iothread. */
 static void blk_drain(VirtIODevice *vdev)
 {
     VirtIOBlock *s = to_blk(vdev);
 
-    while (s->ioc && s->inflight > 0) {
-        blk_io_context_wait(s->ioc);
+    for (unsigned i = 0; i < s->nctx; i++) {
+        if (iothread_is_current(s->ctx[i].iothread)) {
+            ctx_drain(&s->ctx[i]);
+        }
     }
-    flush_all_queues(s);
 }
 
 static void blk_reset(VirtIODevice *vdev)
@@ -578,34 +602,71 @@ static bool check_conf(VirtIOBlock *s, GError **errp)
 }
 
 typedef struct SetupCall {
-    VirtIOBlock *s;
+    VirtIOBlockCtx *ctx;
     GError *err;
 } SetupCall;
 
-static void iothread_setup(void *opaque)
+static void ctx_setup(void *opaque)
 {
     SetupCall *c = opaque;
-    VirtIOBlock *s = c->s;
+    VirtIOBlockCtx *ctx = c->ctx;
 
-    s->ioc = blk_io_context_get(iothread_get_context(s->vdev.iothread),
-                                &c->err);
-    if (s->ioc) {
-        blk_io_context_add_batch_notifier(s->ioc, flush_all_queues, s);
+    ctx->ioc = blk_io_context_get(iothread_get_context(ctx->iothread),
+                                  &c->err);
+    if (ctx->ioc) {
+        blk_io_context_add_batch_notifier(ctx->ioc, flush_ctx_queues, ctx);
     }
 }
 
-static void iothread_teardown(void *opaque)
+static void ctx_teardown(void *opaque)
 {
-    VirtIOBlock *s = opaque;
+    VirtIOBlockCtx *ctx = opaque;
 
-    if (s->ioc) {
-        while (s->inflight > 0) {
-            blk_io_context_wait(s->ioc);
+    if (ctx->ioc) {
+        while (ctx->inflight > 0) {
+            blk_io_context_wait(ctx->ioc);
         }
-        blk_io_context_remove_batch_notifier(s->ioc, flush_all_queues, s);
-        g_clear_pointer(&s->ioc, blk_io_context_unref);
+        blk_io_context_remove_batch_notifier(ctx->ioc, flush_ctx_queues,
+                                             ctx);
+        g_clear_pointer(&ctx->ioc, blk_io_context_unref);
     }
-    req_pool_free(s);
+    req_pool_free(ctx);
+}
+
+/*
+ * One context per iothread that processes queues, in the order of their
+ * first queue; each queue is bound to its iothread and context.  A
+ * context's I/O is set up in its own iothread (the block layer's rule for
+ * I/O contexts).
+ */
+static bool ctxs_setup(VirtIOBlock *s, IOThread *iothread, GError **errp)
+{
+    VirtIOBlockConf *c = &s->conf;
+
+    s->nctx = 0;
+    for (unsigned i = 0; i < c->num_queues; i++) {
+        IOThread *t = c->vq_iothread[i] ? c->vq_iothread[i] : iothread;
+        unsigned k;
+
+        for (k = 0; k < s->nctx && s->ctx[k].iothread != t; k++) {
+            continue;
+        }
+        if (k == s->nctx) {
+            SetupCall setup = { .ctx = &s->ctx[k] };
+
+            s->ctx[k].s = s;
+            s->ctx[k].iothread = t;
+            s->nctx++;
+            iothread_run_sync(t, ctx_setup, &setup);
+            if (!s->ctx[k].ioc) {
+                g_propagate_error(errp, setup.err);
+                return false;
+            }
+        }
+        s->vq_ctx[i] = (uint8_t)k;
+        virtio_queue_set_iothread(virtio_get_queue(&s->vdev, i), t);
+    }
+    return true;
 }
 
 bool virtio_blk_realize(VirtIOBlock *s, Device *owner, const char *name,
@@ -613,7 +674,6 @@ bool virtio_blk_realize(VirtIOBlock *s, Device *owner, const char *name,
 {
     VirtIOBlockConf *c = &s->conf;
     IOThread *iothread = c->iothread;
-    SetupCall setup = { .s = s };
     uint64_t len;
 
     /* Also for transports that realize it without device_realize(). */
@@ -657,9 +717,7 @@ bool virtio_blk_realize(VirtIOBlock *s, Device *owner, const char *name,
         virtio_blk_unrealize(s);
         return false;
     }
-    iothread_run_sync(iothread, iothread_setup, &setup);
-    if (!s->ioc) {
-        g_propagate_error(errp, setup.err);
+    if (!ctxs_setup(s, iothread, errp)) {
         virtio_blk_unrealize(s);
         return false;
     }
@@ -675,11 +733,10 @@ void virtio_blk_unrealize(VirtIOBlock *s)
     if (s->vdev.vqs) {
         virtio_device_cleanup(&s->vdev);
     }
-    if (s->vdev.iothread || s->private_iothread) {
-        iothread_run_sync(s->vdev.iothread ? s->vdev.iothread
-                                           : s->private_iothread,
-                          iothread_teardown, s);
+    for (unsigned i = 0; i < s->nctx; i++) {
+        iothread_run_sync(s->ctx[i].iothread, ctx_teardown, &s->ctx[i]);
     }
+    s->nctx = 0;
     if (s->private_iothread) {
         iothread_destroy(s->private_iothread);
         s->private_iothread = NULL;

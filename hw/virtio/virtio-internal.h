@@ -12,6 +12,7 @@ struct VirtQueue {
     VirtIODevice *vdev;
     unsigned index;
     uint16_t max_size;
+    IOThread *iothread;         /* NULL: the device's */
 
     /* Set up by the transport while the queue is stopped. */
     uint16_t num;

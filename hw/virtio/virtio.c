@@ -11,6 +11,12 @@
 #include <sys/eventfd.h>
 #include <glib-unix.h>
 
+/* The iothread that processes @vq. */
+static IOThread *vq_iothread(const VirtQueue *vq)
+{
+    return vq->iothread ? vq->iothread : vq->vdev->iothread;
+}
+
 static void signal_fd(int fd)
 {
     uint64_t one = 1;
@@ -151,8 +157,7 @@ static const IOThreadPollHandler vq_poll_handler = {
 static void vq_unwatch(VirtQueue *vq)
 {
     if (vq->poll_registered) {
-        iothread_remove_poll_handler(vq->vdev->iothread, &vq_poll_handler,
-                                     vq);
+        iothread_remove_poll_handler(vq_iothread(vq), &vq_poll_handler, vq);
         vq->poll_registered = false;
     }
     vq->polling = false;
@@ -220,10 +225,10 @@ static void vq_start_fn(void *opaque)
      * GLib need not block the source around each dispatch, which costs two
      * wake-up eventfd writes and one more loop iteration per kick. */
     g_source_set_can_recurse(vq->kick_source, TRUE);
-    g_source_attach(vq->kick_source, iothread_get_context(vdev->iothread));
+    g_source_attach(vq->kick_source, iothread_get_context(vq_iothread(vq)));
     vq->notify_off = false;
     vq->polling = false;
-    iothread_add_poll_handler(vdev->iothread, &vq_poll_handler, vq);
+    iothread_add_poll_handler(vq_iothread(vq), &vq_poll_handler, vq);
     vq->poll_registered = true;
     g_atomic_int_set(&vq->running, 1);
     qr_log_mask(LOG_VIRTIO, "virtio: %s: queue %u started (size %u, avail "
@@ -251,10 +256,10 @@ bool virtio_queue_start(VirtQueue *vq, bool wait, GError **errp)
         c = g_new0(StartCall, 1);
         c->vq = vq;
         c->async = true;
-        iothread_run_async(vq->vdev->iothread, vq_start_fn, c);
+        iothread_run_async(vq_iothread(vq), vq_start_fn, c);
         return true;
     }
-    iothread_run_sync(vq->vdev->iothread, vq_start_fn, &sync);
+    iothread_run_sync(vq_iothread(vq), vq_start_fn, &sync);
     if (!sync.ok) {
         g_propagate_error(errp, sync.err);
     }
@@ -270,7 +275,8 @@ static void vq_stop_fn(void *opaque)
         return;
     }
     vq_unwatch(vq);
-    /* Everything popped from any queue completes and is pushed first. */
+    /* Everything popped from the queues of this iothread completes and is
+     * pushed first. */
     if (vdev->ops->drain) {
         vdev->ops->drain(vdev);
     }
@@ -282,7 +288,7 @@ static void vq_stop_fn(void *opaque)
 
 uint16_t virtio_queue_stop(VirtQueue *vq)
 {
-    iothread_run_sync(vq->vdev->iothread, vq_stop_fn, vq);
+    iothread_run_sync(vq_iothread(vq), vq_stop_fn, vq);
     return vq->last_avail_idx;
 }
 
@@ -323,12 +329,22 @@ static void vq_clear(VirtQueue *vq)
     vq->n_resubmit = vq->resubmit_pos = 0;
 }
 
-static void reset_fn(void *opaque)
+typedef struct QuiesceCall {
+    VirtIODevice *vdev;
+    IOThread *iothread;
+} QuiesceCall;
+
+/* In @c->iothread: stops the queues it processes, lets the device complete
+ * what they had in flight and publishes it. */
+static void quiesce_fn(void *opaque)
 {
-    VirtIODevice *vdev = opaque;
+    QuiesceCall *c = opaque;
+    VirtIODevice *vdev = c->vdev;
 
     for (unsigned i = 0; i < vdev->num_queues; i++) {
-        vq_unwatch(&vdev->vqs[i]);
+        if (vq_iothread(&vdev->vqs[i]) == c->iothread) {
+            vq_unwatch(&vdev->vqs[i]);
+        }
     }
     /* Requests in flight complete (into the rings the driver still owns)
      * before the reset takes effect; nothing is written after it. */
@@ -336,8 +352,39 @@ static void reset_fn(void *opaque)
         vdev->ops->drain(vdev);
     }
     for (unsigned i = 0; i < vdev->num_queues; i++) {
-        virtqueue_flush(&vdev->vqs[i]);
+        if (vq_iothread(&vdev->vqs[i]) == c->iothread) {
+            virtqueue_flush(&vdev->vqs[i]);
+        }
     }
+}
+
+/* True when queue @n is the first one processed by its iothread. */
+static bool first_of_its_iothread(VirtIODevice *vdev, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (vq_iothread(&vdev->vqs[i]) == vq_iothread(&vdev->vqs[n])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void reset_fn(void *opaque)
+{
+    VirtIODevice *vdev = opaque;
+    QuiesceCall own = { .vdev = vdev, .iothread = vdev->iothread };
+
+    /* Queues in other iothreads stop there first (those iothreads never
+     * wait for this one, so this cannot deadlock). */
+    for (unsigned i = 0; i < vdev->num_queues; i++) {
+        QuiesceCall c = { .vdev = vdev,
+                          .iothread = vq_iothread(&vdev->vqs[i]) };
+
+        if (c.iothread != vdev->iothread && first_of_its_iothread(vdev, i)) {
+            iothread_run_sync(c.iothread, quiesce_fn, &c);
+        }
+    }
+    quiesce_fn(&own);
     if (vdev->ops->reset) {
         vdev->ops->reset(vdev);
     }
@@ -659,6 +706,20 @@ uint16_t virtio_queue_get_last_avail_idx(const VirtQueue *vq)
     return vq->last_avail_idx;
 }
 
+bool virtio_queue_set_iothread(VirtQueue *vq, IOThread *iothread)
+{
+    if (!vq_settable(vq)) {
+        return false;
+    }
+    vq->iothread = iothread;
+    return true;
+}
+
+IOThread *virtio_queue_get_iothread(const VirtQueue *vq)
+{
+    return vq_iothread(vq);
+}
+
 void virtio_queue_set_kick_fd(VirtQueue *vq, int fd)
 {
     if (!vq_settable(vq)) {
@@ -686,7 +747,7 @@ static void vq_replace_fd(VirtQueue *vq, int *field, int fd)
     FdCall c = { .field = field, .fd = fd < 0 ? -1 : fd };
 
     if (g_atomic_int_get(&vq->running)) {
-        iothread_run_sync(vq->vdev->iothread, set_fd_fn, &c);
+        iothread_run_sync(vq_iothread(vq), set_fd_fn, &c);
     } else {
         set_fd_fn(&c);
     }
@@ -721,7 +782,7 @@ void virtio_queue_set_used_log(VirtQueue *vq, bool enable, uint64_t log_gpa)
     LogCall c = { .vq = vq, .enable = enable, .gpa = log_gpa };
 
     if (g_atomic_int_get(&vq->running)) {
-        iothread_run_sync(vq->vdev->iothread, set_log_fn, &c);
+        iothread_run_sync(vq_iothread(vq), set_log_fn, &c);
     } else {
         set_log_fn(&c);
     }

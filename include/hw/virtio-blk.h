@@ -54,11 +54,26 @@ typedef struct VirtIOBlockConf {
     /* Serve the drive read-only even when it is writable (a vhost-user
      * export with writable=off); not a -device property. */
     bool read_only;
+    /* The iothread of each queue (NULL: the device's), for a vhost-user
+     * export's iothread-vq-mapping; not a -device property. */
+    IOThread *vq_iothread[VIRTIO_BLK_MAX_QUEUES];
     bool indirect_desc;
     bool event_idx;
 } VirtIOBlockConf;
 
 typedef struct VirtIOBlockReq VirtIOBlockReq;
+
+/*
+ * What the requests of the queues one iothread processes share.  Used in
+ * that iothread only.
+ */
+typedef struct VirtIOBlockCtx {
+    struct VirtIOBlock *s;
+    IOThread *iothread;
+    BlockIOContext *ioc;
+    VirtIOBlockReq *free_reqs;
+    unsigned inflight;
+} VirtIOBlockCtx;
 
 typedef struct VirtIOBlock {
     VirtIODevice vdev;
@@ -77,10 +92,10 @@ typedef struct VirtIOBlock {
     int writeback;              /* write cache on (atomic: config writes) */
     bool wce_inferred;          /* writeback came from FLUSH, not config */
 
-    /* Iothread only. */
-    BlockIOContext *ioc;
-    VirtIOBlockReq *free_reqs;
-    unsigned inflight;
+    /* One context per iothread processing queues (queue 0's first). */
+    VirtIOBlockCtx ctx[VIRTIO_BLK_MAX_QUEUES];
+    unsigned nctx;
+    uint8_t vq_ctx[VIRTIO_BLK_MAX_QUEUES];  /* queue -> its context */
 } VirtIOBlock;
 
 /*

@@ -15,9 +15,11 @@
  * A device embeds a VirtIODevice as its first member and calls
  * virtio_device_init() with its ops.  Each device has one iothread; every
  * queue's kick eventfd is watched by that iothread's GMainContext, and the
- * device's handle_queue(), drain() and reset() run there.  Operations that
- * must not race with queue processing (reset, queue stop) are marshalled
- * into the iothread and wait for it (iothread_run_sync), after the device
+ * device's handle_queue(), drain() and reset() run there — unless a queue
+ * was given an iothread of its own (virtio_queue_set_iothread()), whose
+ * handle_queue() and drain() then run in that one.  Operations that must
+ * not race with queue processing (reset, queue stop) are marshalled into
+ * the iothreads and wait for them (iothread_run_sync), after the device
  * has completed and pushed every request it had in flight.
  *
  * Guest memory is reached only through the device's DMASpace
@@ -125,8 +127,10 @@ typedef struct VirtioDeviceOps {
     /* A running queue was kicked (or started): pop and process requests.
      * Iothread. */
     void (*handle_queue)(VirtIODevice *vdev, VirtQueue *vq);
-    /* Complete every popped request (wait for the backend) and push it.
-     * Iothread; queues are not popped meanwhile. */
+    /* Complete every request popped from the queues processed in the calling
+     * iothread (wait for the backend) and push it.  Iothread; those queues
+     * are not popped meanwhile.  A device whose queues all run in its own
+     * iothread drains everything. */
     void (*drain)(VirtIODevice *vdev);
     /* Optional: back to the power-on state, after drain().  Iothread. */
     void (*reset)(VirtIODevice *vdev);
@@ -341,6 +345,17 @@ void virtio_queue_set_err_fd(VirtQueue *vq, int fd);
  * log.  May change while the queue runs.
  */
 void virtio_queue_set_used_log(VirtQueue *vq, bool enable, uint64_t log_gpa);
+
+/*
+ * The iothread that processes @vq (NULL: the device's), for devices whose
+ * queues run in several iothreads (vhost-user exports with
+ * iothread-vq-mapping).  The device must support it: its handle_queue()
+ * and drain() then run in each queue's iothread.  Returns false (nothing
+ * changed) while the queue runs.  virtio_queue_get_iothread() never
+ * returns NULL.
+ */
+bool virtio_queue_set_iothread(VirtQueue *vq, IOThread *iothread);
+IOThread *virtio_queue_get_iothread(const VirtQueue *vq);
 
 /* In-flight tracking hooks (NULL ops: none).  Set before start. */
 void virtio_queue_set_inflight_ops(VirtQueue *vq,

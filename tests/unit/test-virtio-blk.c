@@ -3,7 +3,8 @@
  * PCI: a fake guest builds requests in memfd RAM, kicks the queue and reads
  * back status bytes, used lengths and the backing file.  Covers every
  * request type, the status codes, requests past the end, read-only drives,
- * malformed chains, host errors and reset with requests in flight.
+ * malformed chains, host errors, reset with requests in flight, and queues
+ * processed in two iothreads.
  *
  * The device is created through the generic -device machinery from a test
  * DeviceType carrying the same property table as virtio-blk-pci.
@@ -32,6 +33,9 @@ typedef struct TestBlk {
 
 static FakeGuest guest;
 static int config_irqs;
+/* The iothread of each queue the next device gets (the conf field a
+ * vhost-user export's iothread-vq-mapping fills; not a property). */
+static IOThread *next_vq_iothread[VIRTIO_BLK_MAX_QUEUES];
 
 static void t_notify_queue(void *opaque, VirtQueue *vq)
 {
@@ -51,6 +55,8 @@ static bool t_realize(Device *dev, GError **errp)
 {
     TestBlk *t = (TestBlk *)dev;
 
+    memcpy(t->blk.conf.vq_iothread, next_vq_iothread,
+           sizeof(next_vq_iothread));
     if (!virtio_blk_realize(&t->blk, dev, dev->id ? dev->id : "blk",
                             errp)) {
         return false;
@@ -736,7 +742,7 @@ static void test_reset_drains_requests_in_flight(Fixture *f, gconstpointer u)
 
     /* Once reset returned nothing is in flight: the old queue's used ring
      * stays as it is while the device serves a new one. */
-    g_assert_cmpuint(f->t->blk.inflight, ==, 0);
+    g_assert_cmpuint(f->t->blk.ctx[0].inflight, ==, 0);
     g_assert_false(virtio_queue_running(f->vq));
     memcpy(used_before, fg_ptr(&guest, old_used), sizeof(used_before));
     start_queue(f, 0, 0);
@@ -769,6 +775,96 @@ static void test_named_iothread_is_used(Fixture *f, gconstpointer u)
     g_assert_true(f->vdev->iothread == iothread_find("iot0"));
     g_assert_cmpuint(run(f, VIRTIO_BLK_T_IN, 0, 512, true), ==,
                      VIRTIO_BLK_S_OK);
+}
+
+/* Queue 0 in the device's iothread, queue 1 in iot1 (split_queues). */
+
+/* Publishes @n writes of 4 KiB on the current ring without kicking. */
+static void publish_writes(Fixture *f, unsigned n, uint64_t first_sector)
+{
+    for (unsigned i = 0; i < n; i++) {
+        Req r = request(f, VIRTIO_BLK_T_OUT, first_sector + i * 8, 4096,
+                        false);
+
+        fr_publish(&f->r, r.head);
+    }
+}
+
+/* Waits until the device popped @n requests of @vq (it may still be
+ * processing them). */
+static bool wait_popped(VirtQueue *vq, uint16_t n)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    while (virtio_queue_get_last_avail_idx(vq) != n) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        g_usleep(1000);
+    }
+    return true;
+}
+
+static void test_each_queue_is_served_by_its_iothread(Fixture *f,
+                                                      gconstpointer u)
+{
+    VirtQueue *q0 = f->vq;
+
+    start_queue(f, 1, 0);
+
+    g_assert_true(virtio_queue_get_iothread(q0) == f->vdev->iothread);
+    g_assert_true(virtio_queue_get_iothread(f->vq) == iothread_find("iot1"));
+    g_assert_cmpuint(f->t->blk.nctx, ==, 2);
+    g_assert_cmpuint(run(f, VIRTIO_BLK_T_IN, 8, 512, true), ==,
+                     VIRTIO_BLK_S_OK);
+}
+
+static void test_reset_drains_queues_of_both_iothreads(Fixture *f,
+                                                       gconstpointer u)
+{
+    enum { N = QSIZE / 3 };     /* three descriptors each */
+    FakeRing ring0 = f->r;
+    VirtQueue *q0 = f->vq;
+
+    publish_writes(f, N, 0);
+    start_queue(f, 1, 0);
+    publish_writes(f, N, 1024);
+    virtio_queue_notify(q0);
+    virtio_queue_notify(f->vq);
+    g_assert_true(wait_popped(q0, N));
+    g_assert_true(wait_popped(f->vq, N));
+
+    virtio_set_status(f->vdev, 0, true, true);
+
+    /* Every request popped in either iothread completed and was published
+     * before the reset took effect. */
+    g_assert_cmpuint(f->t->blk.ctx[0].inflight, ==, 0);
+    g_assert_cmpuint(f->t->blk.ctx[1].inflight, ==, 0);
+    g_assert_cmpuint(fr_used_idx(&ring0), ==, N);
+    g_assert_cmpuint(fr_used_idx(&f->r), ==, N);
+    g_assert_false(virtio_queue_running(q0));
+    g_assert_false(virtio_queue_running(f->vq));
+}
+
+static void test_stop_drains_the_queue_in_its_iothread(Fixture *f,
+                                                       gconstpointer u)
+{
+    enum { N = QSIZE / 3 };
+    VirtQueue *q0 = f->vq;
+
+    start_queue(f, 1, 0);
+    publish_writes(f, N, 1024);
+    virtio_queue_notify(f->vq);
+    g_assert_true(wait_popped(f->vq, N));
+
+    g_assert_cmpuint(virtio_queue_stop(f->vq), ==, N);
+
+    /* Stopped in iot1: what it popped is published; queue 0, in the
+     * device's iothread, serves on. */
+    g_assert_cmpuint(f->t->blk.ctx[1].inflight, ==, 0);
+    g_assert_cmpuint(fr_used_idx(&f->r), ==, N);
+    g_assert_false(virtio_queue_running(f->vq));
+    g_assert_true(virtio_queue_running(q0));
 }
 
 /* --- realize ----------------------------------------------------------------------- */
@@ -822,12 +918,17 @@ typedef struct Setup {
     const char *drive;          /* extra -drive options */
     const char *props;          /* extra device properties */
     uint64_t drop;              /* features the driver does not accept */
+    bool split_queues;          /* queue 1 in iot1 */
 } Setup;
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
     const Setup *s = data;
 
+    memset(next_vq_iothread, 0, sizeof(next_vq_iothread));
+    if (s->split_queues) {
+        next_vq_iothread[1] = iothread_find("iot1");
+    }
     setup_with(f, s->drive, s->props, s->drop);
 }
 
@@ -840,6 +941,8 @@ static const Setup small_max = { .props = "max-write-zeroes-sectors=8" };
 static const Setup blk4k = { .props = "logical_block_size=4096" };
 static const Setup two_queues = { .props = "num-queues=2" };
 static const Setup named_iothread = { .props = "iothread=iot0" };
+static const Setup split_queues = { .props = "num-queues=2",
+                                    .split_queues = true };
 
 static void add(const char *path, const Setup *s,
                 void (*fn)(Fixture *, gconstpointer))
@@ -852,6 +955,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     /* The -object iothread,id=iot0 of a command line. */
     g_assert_nonnull(iothread_create("iot0", NULL));
+    g_assert_nonnull(iothread_create("iot1", NULL));
 
     add("/virtio-blk/features/like-qemu", &plain, test_offers_qemu_features);
     add("/virtio-blk/config/like-qemu", &plain, test_config_like_qemu);
@@ -910,6 +1014,12 @@ int main(int argc, char **argv)
         test_two_queues_serve_requests);
     add("/virtio-blk/queues/named-iothread", &named_iothread,
         test_named_iothread_is_used);
+    add("/virtio-blk/queues/iothread-per-queue", &split_queues,
+        test_each_queue_is_served_by_its_iothread);
+    add("/virtio-blk/queues/reset-drains-both-iothreads", &split_queues,
+        test_reset_drains_queues_of_both_iothreads);
+    add("/virtio-blk/queues/stop-drains-in-queue-iothread", &split_queues,
+        test_stop_drains_the_queue_in_its_iothread);
     add("/virtio-blk/realize/second-device-on-drive", &plain,
         test_second_device_on_drive_is_refused);
     g_test_add_func("/virtio-blk/realize/errors", test_realize_errors);
