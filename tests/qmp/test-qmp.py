@@ -102,7 +102,7 @@ class Client:
 class Server:
     """qemu-remote in a temporary directory, stopped in stop()."""
 
-    def __init__(self, extra_args=(), pass_fds=()):
+    def __init__(self, extra_args=(), pass_fds=(), sockets=()):
         self.dir = tempfile.mkdtemp(prefix='qr-qmp-')
         self.path = os.path.join(self.dir, 'qmp.sock')
         self.log = open(os.path.join(self.dir, 'stderr'), 'w+')
@@ -117,7 +117,8 @@ class Server:
                                      pass_fds=pass_fds)
         self.clients = []
         deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(self.path):
+        # Each endpoint's socket file appears when that endpoint listens.
+        while not all(os.path.exists(p) for p in (self.path,) + sockets):
             if self.proc.poll() is not None:
                 raise Fail('qemu-remote exited with %d: %s'
                            % (self.proc.returncode, self.stderr()))
@@ -464,6 +465,76 @@ def test_mon_chardev_form_serves_qmp(srv):
 test_mon_chardev_form_serves_qmp.args = [
     '-chardev', 'socket,id=mon0,path=%(dir)s/mon.sock,server=on,wait=off',
     '-mon', 'chardev=mon0,mode=control']
+test_mon_chardev_form_serves_qmp.sockets = ['mon.sock']
+
+
+def export_args(srv, mapping, **extra):
+    """block-export-add arguments: node d0 with 4 queues and MAPPING as
+    its iothread-vq-mapping."""
+    args = {'type': 'vhost-user-blk', 'id': 'e0', 'node-name': 'd0',
+            'writable': True, 'num-queues': 4,
+            'addr': {'type': 'unix',
+                     'path': os.path.join(srv.dir, 'e0.sock')},
+            'iothread-vq-mapping': mapping}
+    args.update(extra)
+    return args
+
+
+@story
+def test_block_export_add_with_bad_iothread_vq_mapping_is_refused(srv):
+    c = srv.connect()
+    c.negotiate()
+    for mapping, extra, desc in [
+            ([{'iothread': 'io0'}, {'iothread': 'io9'}], {},
+             'iothread-vq-mapping: iothread "io9" not found'),
+            ([{'iothread': 'io0'}], {'iothread': 'io1'},
+             'iothread and iothread-vq-mapping cannot be used together'),
+            ([{'iothread': 'io0', 'vqs': [0, 1]},
+              {'iothread': 'io1', 'vqs': [2, 4]}], {},
+             'iothread-vq-mapping: queue 4 is out of range '
+             '(num-queues is 4)'),
+            ([{'iothread': 'io0', 'vqs': [0, 1, 2]},
+              {'iothread': 'io1', 'vqs': [2, 3]}], {},
+             'iothread-vq-mapping: queue 2 is listed twice'),
+            ([{'iothread': 'io0', 'vqs': [0, 1]},
+              {'iothread': 'io1', 'vqs': [3]}], {},
+             'iothread-vq-mapping: queue 2 is not assigned to an iothread'),
+            ([{'iothread': 'io0', 'vqs': [0, 1, 2, 3]},
+              {'iothread': 'io1'}], {},
+             'iothread-vq-mapping: give vqs for every iothread or for none'),
+            ([{'iothread': 'io0'}, {'iothread': 'io0'}], {},
+             'iothread-vq-mapping: iothread "io0" is listed twice')]:
+        c.assert_error(c.cmd('block-export-add',
+                             export_args(srv, mapping, **extra)), desc)
+    # Nothing half-made: no export, no socket.
+    check(c.cmd('query-block-exports')['return'] == [],
+          'an export was left behind')
+    check(not os.path.exists(os.path.join(srv.dir, 'e0.sock')),
+          'a socket was left behind')
+
+
+@story
+def test_block_export_add_with_iothread_vq_mapping_serves(srv):
+    c = srv.connect()
+    c.negotiate()
+    mapping = [{'iothread': 'io1', 'vqs': [0, 3]},
+               {'iothread': 'io0', 'vqs': [2, 1]}]
+
+    check(c.cmd('block-export-add', export_args(srv, mapping)) ==
+          {'return': {}}, 'block-export-add')
+    check(c.cmd('query-block-exports')['return'] ==
+          [{'id': 'e0', 'type': 'vhost-user-blk', 'node-name': 'd0',
+            'shutting-down': False}], 'query-block-exports')
+    check(c.cmd('block-export-del', {'id': 'e0'}) == {'return': {}},
+          'block-export-del')
+
+
+for fn in (test_block_export_add_with_bad_iothread_vq_mapping_is_refused,
+           test_block_export_add_with_iothread_vq_mapping_serves):
+    fn.args = ['-object', 'iothread,id=io0', '-object', 'iothread,id=io1',
+               '-blockdev', 'driver=file,node-name=d0,'
+               'filename=%(dir)s/disk.img']
+    fn.image = True
 
 
 class Skip(Exception):
@@ -482,10 +553,16 @@ def run(fn):
         subst['vmm_fd'] = theirs.fileno()
     pre = tempfile.mkdtemp(prefix='qr-qmp-mon-')
     subst['dir'] = pre
+    if getattr(fn, 'image', False):
+        # A 1 MiB disk image for -blockdev, in the directory removed below.
+        with open(os.path.join(pre, 'disk.img'), 'wb') as f:
+            f.truncate(1 << 20)
     srv = None
     stderr = ''
     try:
-        srv = Server([a % subst for a in args], pass_fds=fds)
+        sockets = tuple(os.path.join(pre, name)
+                        for name in getattr(fn, 'sockets', []))
+        srv = Server([a % subst for a in args], pass_fds=fds, sockets=sockets)
         srv.mon_path = os.path.join(pre, 'mon.sock')
         if fds:
             theirs.close()
