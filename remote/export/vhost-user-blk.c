@@ -157,6 +157,19 @@ static bool vu_blk_create(BlockExport *exp, const BlockExportOptions *opts,
                    VIRTIO_BLK_MAX_QUEUES);
         return false;
     }
+    if (opts->iothread && o->iothread_vq_mapping) {
+        error_setg(errp, "iothread and iothread-vq-mapping cannot be used "
+                   "together");
+        return false;
+    }
+    /* The device itself (reset, config) then keeps a private iothread,
+     * which only waits for the mapped ones: two exports mapping queues to
+     * each other's iothreads cannot wait for each other. */
+    if (o->iothread_vq_mapping &&
+        !iothread_vq_mapping_apply(o->iothread_vq_mapping, nq,
+                                   c->vq_iothread, errp)) {
+        return false;
+    }
     if (opts->iothread) {
         c->iothread = iothread_find(opts->iothread);
         if (!c->iothread) {

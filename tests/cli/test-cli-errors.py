@@ -10,6 +10,7 @@ proves both are removed again.  Prints TAP.
 import os
 import re
 import socket
+import tempfile
 
 from clitest import ScratchDir, check, check_eq, main, run
 
@@ -208,6 +209,80 @@ def expect_error_prefix(args, prefix):
         check(err.startswith('qemu-remote: ' + prefix) and
               err.count('\n') == 1, 'stderr: %r' % err)
         check_eq(d.listing(), [], 'files left behind')
+
+
+# --- -export iothread-vq-mapping -----------------------------------------------
+
+def expect_export_error(export_opts, message):
+    """An -export of a 1 MiB image with 4 queues, iothreads io0 and io1,
+    and EXPORT_OPTS; the only output must be MESSAGE (after the option)."""
+    img_dir = tempfile.mkdtemp(prefix='qr-cli-export-')
+    img = os.path.join(img_dir, 'disk.img')
+    try:
+        with open(img, 'wb') as f:
+            f.truncate(1 << 20)
+        export = ('type=vhost-user-blk,id=e0,node-name=d0,addr.type=unix,'
+                  'addr.path=@D/e0.sock,num-queues=4,' + export_opts)
+        expect_error(['-object', 'iothread,id=io0',
+                      '-object', 'iothread,id=io1',
+                      '-blockdev', 'driver=file,node-name=d0,filename=' + img,
+                      '-export', export],
+                     '-export %s: %s' % (export, message))
+    finally:
+        os.unlink(img)
+        os.rmdir(img_dir)
+
+
+def test_export_mapping_unknown_iothread():
+    expect_export_error('iothread-vq-mapping.0.iothread=io0,'
+                        'iothread-vq-mapping.1.iothread=io9',
+                        'iothread-vq-mapping: iothread "io9" not found')
+
+
+def test_export_mapping_with_iothread():
+    expect_export_error('iothread=io0,iothread-vq-mapping.0.iothread=io1',
+                        'iothread and iothread-vq-mapping cannot be used '
+                        'together')
+
+
+def test_export_mapping_queue_out_of_range():
+    expect_export_error('iothread-vq-mapping.0.iothread=io0,'
+                        'iothread-vq-mapping.0.vqs.0=0,'
+                        'iothread-vq-mapping.0.vqs.1=1,'
+                        'iothread-vq-mapping.1.iothread=io1,'
+                        'iothread-vq-mapping.1.vqs.0=2,'
+                        'iothread-vq-mapping.1.vqs.1=4',
+                        'iothread-vq-mapping: queue 4 is out of range '
+                        '(num-queues is 4)')
+
+
+def test_export_mapping_queue_twice():
+    expect_export_error('iothread-vq-mapping.0.iothread=io0,'
+                        'iothread-vq-mapping.0.vqs.0=0,'
+                        'iothread-vq-mapping.0.vqs.1=1,'
+                        'iothread-vq-mapping.1.iothread=io1,'
+                        'iothread-vq-mapping.1.vqs.0=1,'
+                        'iothread-vq-mapping.1.vqs.1=2,'
+                        'iothread-vq-mapping.1.vqs.2=3',
+                        'iothread-vq-mapping: queue 1 is listed twice')
+
+
+def test_export_mapping_queue_left_out():
+    expect_export_error('iothread-vq-mapping.0.iothread=io0,'
+                        'iothread-vq-mapping.0.vqs.0=0,'
+                        'iothread-vq-mapping.1.iothread=io1,'
+                        'iothread-vq-mapping.1.vqs.0=1,'
+                        'iothread-vq-mapping.1.vqs.1=3',
+                        'iothread-vq-mapping: queue 2 is not assigned to an '
+                        'iothread')
+
+
+def test_export_mapping_vqs_for_one_iothread_only():
+    expect_export_error('iothread-vq-mapping.0.iothread=io0,'
+                        'iothread-vq-mapping.0.vqs.0=0,'
+                        'iothread-vq-mapping.1.iothread=io1',
+                        'iothread-vq-mapping: give vqs for every iothread '
+                        'or for none')
 
 
 def test_blockdev_without_argument():
