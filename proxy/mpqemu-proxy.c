@@ -5,6 +5,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "proxy/mpqemu-proxy.h"
+#include "qemu-remote/sockets.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -337,16 +338,7 @@ bool mpqemu_proxy_send_bytes(MPQemuProxy *p, const void *data, size_t len,
         return false;
     }
     if (nfds) {
-        struct cmsghdr *c;
-
-        memset(&control, 0, sizeof(control));
-        mh.msg_control = control.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+        unix_socket_attach_fds(&mh, control.buf, fds, nfds);
     }
     do {
         n = sendmsg(p->sock, &mh, MSG_NOSIGNAL);

@@ -86,3 +86,18 @@ int unix_socket_listen(const char *path, int backlog, GError **errp)
     }
     return fd;
 }
+
+void unix_socket_attach_fds(struct msghdr *mh, void *control,
+                            const int *fds, unsigned nfds)
+{
+    struct cmsghdr *c;
+
+    memset(control, 0, UNIX_SOCKET_FDS_SPACE(nfds));
+    mh->msg_control = control;
+    mh->msg_controllen = UNIX_SOCKET_FDS_SPACE(nfds);
+    c = CMSG_FIRSTHDR(mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+}

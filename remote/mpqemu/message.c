@@ -7,6 +7,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "remote/mpqemu.h"
+#include "qemu-remote/sockets.h"
 
 #include <sys/socket.h>
 
@@ -186,16 +187,7 @@ bool mpqemu_msg_send_raw(int sock, const MPQemuHeader *hdr,
         ssize_t n;
 
         if (with_fds) {
-            struct cmsghdr *c;
-
-            memset(&control, 0, sizeof(control));
-            mh.msg_control = control.buf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-            c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-            memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+            unix_socket_attach_fds(&mh, control.buf, fds, nfds);
         }
         n = sendmsg(sock, &mh, MSG_NOSIGNAL);
         if (n < 0) {

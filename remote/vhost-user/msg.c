@@ -4,6 +4,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "remote/vhost-user/msg.h"
+#include "qemu-remote/sockets.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -234,16 +235,7 @@ bool vu_msg_send(int fd, uint32_t request, uint32_t flags,
 
     g_assert(nfds <= VHOST_USER_MAX_FDS);
     if (nfds) {
-        struct cmsghdr *c;
-
-        memset(&control, 0, sizeof(control));
-        mh.msg_control = control.buf;
-        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+        unix_socket_attach_fds(&mh, control.buf, fds, nfds);
     }
 
     while (sent < total) {

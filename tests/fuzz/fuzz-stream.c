@@ -2,6 +2,7 @@
  * The transport fuzz targets' input program (see fuzz-stream.h).
  */
 #include "fuzz-stream.h"
+#include "qemu-remote/sockets.h"
 
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -94,16 +95,7 @@ static bool send_with_fds(FuzzStream *fs, int sock, const uint8_t *buf,
         ssize_t n;
 
         if (nfds) {
-            struct cmsghdr *c;
-
-            memset(&control, 0, sizeof(control));
-            mh.msg_control = control.buf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-            c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-            memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+            unix_socket_attach_fds(&mh, control.buf, fds, nfds);
         }
         n = sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) {

@@ -8,6 +8,7 @@
 #include "hw/misc/testdev.h"
 #include "remote/mpqemu.h"
 #include "../../remote/mpqemu/mpqemu-internal.h"
+#include "qemu-remote/sockets.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -49,16 +50,7 @@ static void send_bytes_with_fds(int sock, const void *buf, size_t len,
         fds[i] = eventfd(0, EFD_CLOEXEC);
     }
     if (nfds) {
-        struct cmsghdr *c;
-
-        memset(&control, 0, sizeof(control));
-        mh.msg_control = control.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+        unix_socket_attach_fds(&mh, control.buf, fds, nfds);
     }
     g_assert_cmpint(sendmsg(sock, &mh, 0), ==, (ssize_t)len);
     for (unsigned i = 0; i < nfds; i++) {

@@ -9,6 +9,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
 #include "remote/vhost-user/session.h"
+#include "qemu-remote/sockets.h"
 
 #include <fcntl.h>
 #include <linux/virtio_config.h>
@@ -205,16 +206,7 @@ static void send_raw(Fixture *f, const void *buf, size_t len, const int *fds,
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
     if (nfds) {
-        struct cmsghdr *c;
-
-        memset(&control, 0, sizeof(control));
-        mh.msg_control = control.buf;
-        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+        unix_socket_attach_fds(&mh, control.buf, fds, nfds);
     }
     g_assert_cmpint(sendmsg(f->front, &mh, 0), ==, (ssize_t)len);
 }
