@@ -33,13 +33,15 @@ const SandboxPolicy vhost_user_sandbox_policy = {
 
 /*
  * Listening on a UNIX socket path after start-up (a QMP block-export-add):
- * a stale socket file is checked with connect() and replaced.
+ * a stale socket file is checked with connect() and replaced; the socket
+ * is bound under a temporary name and renamed into place once listening.
  */
 static const SandboxRule vhost_user_listen_rules[] = {
     SANDBOX_ALLOW_ARG_EQ("socket", 0, AF_UNIX),
     SANDBOX_ALLOW("bind"),
     SANDBOX_ALLOW("listen"),
     SANDBOX_ALLOW("connect"),
+    SANDBOX_ALLOW("rename"),
     SANDBOX_RULES_END
 };
 

@@ -4,6 +4,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/sockets.h"
 #include "qemu-remote/log.h"
 #include "remote/vhost-user/session.h"
 
@@ -11,8 +12,6 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 struct VhostUserServer {
     char *name;
@@ -204,64 +203,14 @@ bool vhost_user_server_config_changed(VhostUserServer *srv, GError **errp)
     return vu_session_config_changed(srv->session, errp);
 }
 
-/* True when something accepts connections at @addr. */
-static bool socket_in_use(const struct sockaddr_un *addr)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool used;
-
-    if (fd < 0) {
-        return false;
-    }
-    used = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
-    close(fd);
-    return used;
-}
-
 int vhost_user_listen_unix(const char *path, GError **errp)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    struct stat st;
-    int fd;
-
     if (!sandbox_require(&vhost_user_listen_sandbox_policy, errp)) {
         return -1;
     }
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        error_setg(errp, "UNIX socket path '%s' is too long", path);
-        return -1;
-    }
-    strcpy(addr.sun_path, path);
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            error_setg(errp, "'%s' exists and is not a socket", path);
-            return -1;
-        }
-        if (socket_in_use(&addr)) {
-            error_setg(errp, "socket '%s' is in use by another process",
-                       path);
-            return -1;
-        }
-        /* A backend that died left it behind (reconnect restarts us). */
-        unlink(path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "socket");
-        return -1;
-    }
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        error_setg_errno(errp, errno, "cannot bind to '%s'", path);
-        close(fd);
-        return -1;
-    }
-    if (listen(fd, 1) < 0) {
-        error_setg_errno(errp, errno, "cannot listen on '%s'", path);
-        close(fd);
-        unlink(path);
-        return -1;
-    }
-    return fd;
+    /* A stale socket file is one a backend that died left behind (reconnect
+     * restarts us on the same path). */
+    return unix_socket_listen(path, 1, errp);
 }
 
 char *vhost_user_capabilities_json(const char *type,
