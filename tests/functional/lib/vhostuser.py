@@ -68,10 +68,11 @@ def _which(prog):
 
 
 def backend_argv(image, sock, num_queues, locking=True, eid='exp0',
-                 direct=False, trace=False):
+                 direct=False, trace=False, export_opts='', extra_args=()):
     """The command line of a backend serving IMAGE on SOCK; DIRECT: with
     O_DIRECT (cache.direct=on); TRACE: qemu-remote traces its vhost-user
-    messages and ring starts on stderr (-d vhost_user)."""
+    messages and ring starts on stderr (-d vhost_user); EXPORT_OPTS: more
+    -export options (",key=value..."); EXTRA_ARGS: more backend options."""
     bdev = 'driver=file,node-name=disk0,filename=%s' % image
     if not locking:
         bdev += ',locking=off'
@@ -79,15 +80,17 @@ def backend_argv(image, sock, num_queues, locking=True, eid='exp0',
         bdev += ',cache.direct=on'
     export = ('type=vhost-user-blk,id=%s,node-name=disk0,addr.type=unix,'
               'addr.path=%s,writable=on,num-queues=%d'
-              % (eid, sock, num_queues))
+              % (eid, sock, num_queues)) + export_opts
     extra = os.environ.get('QR_VHOST_USER_BACKEND_ARGS', '').split()
     if trace and backend_kind() != 'qsd':
         extra += ['-d', 'vhost_user']
     if backend_kind() == 'qsd':
-        return [QSD, '--blockdev', bdev, '--export', export] + extra
+        return [QSD] + list(extra_args) + ['--blockdev', bdev,
+                                           '--export', export] + extra
     # Sandboxed as in production: real guests exercise the allowlist.
-    return [devices.qemu_remote_binary(), '-sandbox', 'on', '-blockdev', bdev,
-            '-export', export] + extra
+    # EXTRA_ARGS come first: they may create what -export refers to.
+    return [devices.qemu_remote_binary(), '-sandbox', 'on'] + \
+        list(extra_args) + ['-blockdev', bdev, '-export', export] + extra
 
 
 class Disk:
@@ -96,13 +99,16 @@ class Disk:
     back.  NAME names the backend processes (NAME-0, NAME-1, ...)."""
 
     def __init__(self, image, num_queues=2, name='backend', locking=True,
-                 sock=None, direct=False, trace=False):
+                 sock=None, direct=False, trace=False, export_opts='',
+                 extra_args=()):
         self.image = image
         self.num_queues = num_queues
         self.name = name
         self.locking = locking
         self.direct = direct
         self.trace = trace
+        self.export_opts = export_opts
+        self.extra_args = list(extra_args)
         self.sock = sock
         self.machine = None
         self.proc = None
@@ -157,7 +163,8 @@ class Disk:
         self.generation += 1
         argv = backend_argv(self.image, self.sock, self.num_queues,
                             self.locking, direct=self.direct,
-                            trace=self.trace)
+                            trace=self.trace, export_opts=self.export_opts,
+                            extra_args=self.extra_args)
         # A restarted backend finds its predecessor's socket file: it must
         # replace it (qemu-storage-daemon needs it gone).
         if backend_kind() == 'qsd' and os.path.exists(self.sock):
