@@ -10,21 +10,20 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 QEMU_REMOTE = os.environ.get('QEMU_REMOTE', 'qemu-remote')
 # Bound on every wait; generous for a loaded 2-core sanitizer build.
 TIMEOUT = 30.0
 
-
-class Skip(Exception):
-    """Raised by a test that cannot run here; the message is the reason."""
+# main(tests): the TAP producer the functional tests use too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'functional', 'lib'))
+from tap import main  # noqa: E402,F401
 
 
 def check(cond, msg):
@@ -34,37 +33,6 @@ def check(cond, msg):
 
 def check_eq(got, want, what):
     check(got == want, '%s: got %r, want %r' % (what, got, want))
-
-
-def diag(text):
-    for line in str(text).splitlines() or ['']:
-        print('# ' + line, flush=True)
-
-
-def _sigterm(signum, frame):
-    # meson's timeout sends SIGTERM: unwind so that finally blocks kill the
-    # children and remove the scratch directories.
-    raise SystemExit('terminated by signal %d' % signum)
-
-
-def main(tests):
-    signal.signal(signal.SIGTERM, _sigterm)
-    print('1..%d' % len(tests), flush=True)
-    failed = 0
-    for n, test in enumerate(tests, 1):
-        name = test.__name__
-        try:
-            test()
-        except Skip as e:
-            print('ok %d - %s # SKIP %s' % (n, name, e), flush=True)
-            continue
-        except Exception:
-            failed += 1
-            print('not ok %d - %s' % (n, name), flush=True)
-            diag(traceback.format_exc())
-            continue
-        print('ok %d - %s' % (n, name), flush=True)
-    sys.exit(1 if failed else 0)
 
 
 class ScratchDir:
