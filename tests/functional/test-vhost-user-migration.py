@@ -47,8 +47,8 @@ ROUNDS_PER_SIDE = 2
 # 2 MiB near the top of guest RAM, 0x1dd00000-0x1df80000).  So the test
 # compares the memory after every migration and tries again when pages
 # differ; the guest has one vCPU to keep retries rare.  The comparison also
-# catches pages our backend wrote without logging them, unless that happens
-# in every attempt only rarely (a retried attempt is reported).
+# catches pages our backend wrote without logging them, though a rare such
+# miss would pass as one more retry (each retry is reported).
 GUEST_SMP = '1'
 MIGRATE_ATTEMPTS = 3
 
