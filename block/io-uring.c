@@ -59,6 +59,34 @@ bool block_uring_available(void)
 }
 
 /*
+ * Whether block_uring_new() should try a ring: false once io_uring is
+ * known to be unavailable.  While that is unknown, the first real ring is
+ * the probe (a probe ring of its own cost a setup and teardown at start).
+ */
+static bool uring_worth_trying(void)
+{
+    bool worth;
+
+    g_mutex_lock(&probe_lock);
+    if (uring_probe_result < 0 && uring_disabled_by_env()) {
+        uring_probe_result = 0;
+    }
+    worth = uring_probe_result != 0;
+    g_mutex_unlock(&probe_lock);
+    return worth;
+}
+
+/* Remembers what the first ring setup showed, unless already known. */
+static void uring_setup_result(bool ok)
+{
+    g_mutex_lock(&probe_lock);
+    if (uring_probe_result < 0) {
+        uring_probe_result = ok;
+    }
+    g_mutex_unlock(&probe_lock);
+}
+
+/*
  * A ring's operations bypass seccomp, so every ring is restricted to the
  * operations prep_sqe() uses before it is enabled: under the sandbox, a
  * compromised process cannot make it open, connect or read anything else.
@@ -89,11 +117,12 @@ BlockUring *block_uring_new(int efd)
     BlockUring *u;
     int r;
 
-    if (!block_uring_available()) {
+    if (!uring_worth_trying()) {
         return NULL;
     }
     u = g_new0(BlockUring, 1);
     r = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
+    uring_setup_result(r == 0);
     if (r < 0) {
         qr_log_mask(LOG_BLOCK, "block: io_uring_queue_init: %s; using the "
                     "thread pool", g_strerror(-r));
