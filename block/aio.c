@@ -36,8 +36,11 @@ struct BlockIOContext {
     GMutex lock;                /* guards thread_done */
     BlockRequest *thread_done;  /* finished by pool threads */
     BlockRequest *deferred;     /* finished at submit time */
+    BlockRequest *lone_write;   /* held until unplug: write_in_place() */
     GArray *notifiers;          /* of BatchNotifier */
 };
+
+static void write_lone_write(BlockIOContext *ioc);
 
 static GMutex contexts_lock;
 static GHashTable *contexts;    /* GMainContext * -> BlockIOContext * */
@@ -297,8 +300,11 @@ void blk_io_plug(BlockIOContext *ioc)
 
 void blk_io_unplug(BlockIOContext *ioc)
 {
-    if (ioc->plug > 0 && --ioc->plug == 0 && ioc->uring) {
-        block_uring_flush(ioc->uring);
+    if (ioc->plug > 0 && --ioc->plug == 0) {
+        write_lone_write(ioc);
+        if (ioc->uring) {
+            block_uring_flush(ioc->uring);
+        }
     }
 }
 
@@ -335,6 +341,7 @@ void blk_io_context_wait(BlockIOContext *ioc)
     while (ioc->in_flight > 0) {
         struct pollfd pfd = { .fd = ioc->efd, .events = POLLIN };
 
+        write_lone_write(ioc);
         if (ioc->uring) {
             block_uring_flush(ioc->uring);
         }
@@ -482,12 +489,14 @@ static int req_prepare(BlockBackend *blk, BlockRequest *req)
 #define WRITE_IN_PLACE_MAX (64 * 1024)
 
 /*
- * A small buffered write with nothing else in flight in the context is
- * written in place.  On a filesystem without non-blocking buffered writes
- * (ext4), io_uring hands each one to an io-wq worker, and that wake-up costs
- * several times the copy into the page cache (docs/performance.md).  With
- * other requests in flight the ring keeps them overlapping, so a stalled
- * write (journal commit) never holds up the requests of others.
+ * A small buffered write that is the only request in flight in the context
+ * is written in place.  On a filesystem without non-blocking buffered
+ * writes (ext4), io_uring hands each one to an io-wq worker, and that
+ * wake-up costs several times the copy into the page cache
+ * (docs/performance.md).  Submitted in a plugged batch, the write is held
+ * until unplug and goes to the ring if more requests follow, so deep queues
+ * keep overlapping and a write stalled on a journal commit holds up no
+ * other request.
  */
 static bool write_in_place(const BlockIOContext *ioc, const BlockRequest *req)
 {
@@ -496,6 +505,31 @@ static bool write_in_place(const BlockIOContext *ioc, const BlockRequest *req)
     return req->op == BLOCK_OP_WRITE && ioc->uring &&
            file->aio != BLOCK_AIO_THREADS && !file->direct &&
            ioc->in_flight == 1 && req->priv.left <= WRITE_IN_PLACE_MAX;
+}
+
+/* Writes the held lone write, which completes like a no-op request:
+ * before the context next polls. */
+static void write_lone_write(BlockIOContext *ioc)
+{
+    BlockRequest *req = ioc->lone_write;
+
+    if (req) {
+        ioc->lone_write = NULL;
+        block_req_defer(ioc, req, block_file_do_sync(req));
+    }
+}
+
+/* The asynchronous path: the ring, or the thread pool. */
+static void submit_async(BlockIOContext *ioc, BlockRequest *req)
+{
+    if (ioc->uring && req->priv.file->aio != BLOCK_AIO_THREADS) {
+        block_uring_submit(ioc->uring, req);
+        if (ioc->plug == 0) {
+            block_uring_flush(ioc->uring);
+        }
+    } else {
+        block_thread_pool_submit(req);
+    }
 }
 
 void blk_submit(BlockBackend *blk, BlockIOContext *ioc, BlockRequest *req)
@@ -510,19 +544,19 @@ void blk_submit(BlockBackend *blk, BlockIOContext *ioc, BlockRequest *req)
         block_req_defer(ioc, req, ret < 0 ? ret : 0);
         return;
     }
+    if (ioc->lone_write) {
+        /* Not alone after all. */
+        submit_async(ioc, ioc->lone_write);
+        ioc->lone_write = NULL;
+    }
     if (write_in_place(ioc, req)) {
-        /* Completes like a no-op request: before the context next polls. */
-        block_req_defer(ioc, req, block_file_do_sync(req));
+        ioc->lone_write = req;
+        if (ioc->plug == 0) {
+            write_lone_write(ioc);
+        }
         return;
     }
-    if (ioc->uring && req->priv.file->aio != BLOCK_AIO_THREADS) {
-        block_uring_submit(ioc->uring, req);
-        if (ioc->plug == 0) {
-            block_uring_flush(ioc->uring);
-        }
-    } else {
-        block_thread_pool_submit(req);
-    }
+    submit_async(ioc, req);
 }
 
 void block_req_advance(BlockRequest *req, uint64_t done)

@@ -537,6 +537,43 @@ static bool file_range_is(const char *img, uint64_t off, uint8_t byte,
     return true;
 }
 
+/* A lone write held in a plugged batch joins the ring when more requests
+ * follow; every write of the batch lands exactly where it was aimed. */
+static void test_writes_in_one_plugged_batch_all_land(void)
+{
+    enum { N = 3 };
+    g_autofree char *img = make_image(IMG_SIZE);
+    BlockBackend *blk = io_node(img, NULL);
+    g_autoptr(GError) err = NULL;
+    BlockIOContext *ioc = blk_io_context_get(NULL, &err);
+    Req reqs[N] = { 0 };
+    Req *list[N];
+    uint8_t buf[N][4096];
+
+    blk_io_plug(ioc);
+    for (unsigned i = 0; i < N; i++) {
+        memset(buf[i], 0xa0 + i, sizeof(buf[i]));
+        reqs[i].iov[0] = (struct iovec) { buf[i], sizeof(buf[i]) };
+        reqs[i].breq = (BlockRequest) {
+            .op = BLOCK_OP_WRITE, .offset = i * 8192, .iov = reqs[i].iov,
+            .niov = 1, .cb = req_done,
+        };
+        list[i] = &reqs[i];
+        blk_submit(blk, ioc, &reqs[i].breq);
+    }
+    blk_io_unplug(ioc);
+    wait_all(list, N);
+
+    for (unsigned i = 0; i < N; i++) {
+        g_assert_cmpint(reqs[i].ret, ==, 0);
+        g_assert_true(file_range_is(img, i * 8192, 0xa0 + i, 4096));
+        g_assert_true(file_range_is(img, i * 8192 + 4096, 0, 4096));
+    }
+    g_assert_cmpuint(blk_io_context_in_flight(ioc), ==, 0);
+    blk_io_context_unref(ioc);
+    blockdev_close_all();
+}
+
 static void test_write_zeroes_clears_the_range(void)
 {
     g_autofree char *img = make_image(IMG_SIZE);
@@ -800,6 +837,7 @@ static void add_io_tests(const char *mode)
         { "write-then-read", test_write_then_read_round_trip },
         { "more-than-one-batch", test_many_requests_beyond_one_batch_complete },
         { "wait-drains", test_wait_drains_without_the_main_loop },
+        { "plugged-writes-land", test_writes_in_one_plugged_batch_all_land },
         { "batch-notifier", test_batch_notifier_runs_after_completions },
         { "read-past-end-einval", test_read_past_the_end_fails_einval },
         { "write-read-only-erofs", test_write_to_read_only_node_fails_erofs },
