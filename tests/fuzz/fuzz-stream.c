@@ -62,16 +62,6 @@ static const uint8_t *in_bytes(Input *in, size_t *len)
 void fuzz_stream_init(FuzzStream *fs)
 {
     memset(fs, 0, sizeof(*fs));
-    /*
-     * GLib's pool workers (block/thread-pool.c) otherwise exit on their
-     * own: beyond two idle ones at once, or after 15 s idle.  A worker
-     * exiting while LeakSanitizer checks an input was reported as a leak
-     * of its GSlice magazines (2032 bytes from g_private_set_alloc0(),
-     * found by fuzz-mpqemu); workers that live as long as the process
-     * leave the check only this input's memory to judge.
-     */
-    g_thread_pool_set_max_unused_threads(-1);
-    g_thread_pool_set_max_idle_time(0);
     fs->ram_fd = memfd_create("fuzz-guest-ram", MFD_CLOEXEC);
     g_assert_cmpint(fs->ram_fd, >=, 0);
     g_assert_cmpint(ftruncate(fs->ram_fd, FUZZ_RAM_SIZE), ==, 0);

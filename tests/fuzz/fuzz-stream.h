@@ -41,7 +41,7 @@ typedef struct FuzzStream {
     void *pump_opaque;
 } FuzzStream;
 
-/* Creates guest RAM and keeps thread-pool workers alive; once per process. */
+/* Creates guest RAM; once per process. */
 void fuzz_stream_init(FuzzStream *fs);
 
 /*
