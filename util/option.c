@@ -232,6 +232,39 @@ static bool flatten_json(KeyValList *list, GString *key, JsonNode *node,
     return true;
 }
 
+/*
+ * True if @str, which starts with '{' after whitespace, is one JSON object
+ * and nothing but whitespace after it.
+ * json-glib takes a sequence of values ("{...}{...}", also JavaScript
+ * "var x = ...;" statements), uses the first and leaks the rest (1.6.6;
+ * found by fuzz-option), where QEMU wants exactly one.  Counts brackets
+ * outside strings; json-glib still checks the syntax in between.
+ */
+static bool is_single_json_object(const char *str)
+{
+    unsigned depth = 0;
+    bool in_string = false;
+
+    for (size_t i = strspn(str, " \t\r\n"); str[i]; i++) {
+        char c = str[i];
+
+        if (in_string) {
+            if (c == '\\' && str[i + 1]) {
+                i++;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && depth > 0 && --depth == 0) {
+            return str[i + 1 + strspn(str + i + 1, " \t\r\n")] == '\0';
+        }
+    }
+    return true;    /* unterminated: json-glib reports the syntax error */
+}
+
 KeyValList *keyval_from_json(const char *str, GError **errp)
 {
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
@@ -241,6 +274,14 @@ KeyValList *keyval_from_json(const char *str, GError **errp)
     JsonNode *root;
 
     list->items = g_ptr_array_new_with_free_func(keyvalue_free);
+    if (str[strspn(str, " \t\r\n")] != '{') {
+        error_setg(errp, "JSON option must be an object");
+        return NULL;
+    }
+    if (!is_single_json_object(str)) {
+        error_setg(errp, "Expecting at most one JSON value");
+        return NULL;
+    }
     if (!json_parser_load_from_data(parser, str, -1, &local_err)) {
         error_setg(errp, "JSON parse error: %s", local_err->message);
         return NULL;

@@ -51,8 +51,8 @@ KeyValList *keyval_parse_help(const char *str, const char *implied_key,
  * @str must hold one JSON object.  Nested objects become dotted keys and
  * arrays numbered ones ("file.filename", "list.0"); booleans become "on"/
  * "off", numbers their decimal text, strings stay as they are.  Fails on
- * a JSON syntax error, a non-object, null, a key that is not QEMU-style or
- * nesting deeper than 32 levels.
+ * a JSON syntax error, a non-object, more than one value, null, a key that
+ * is not QEMU-style or nesting deeper than 32 levels.
  */
 KeyValList *keyval_from_json(const char *str, GError **errp);
 

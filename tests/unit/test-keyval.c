@@ -311,6 +311,26 @@ static void test_from_json_rejects_non_objects(void)
     assert_json_error("\"x\"", "JSON option must be an object");
 }
 
+/* Found by fuzz-option: json-glib took both and leaked the second. */
+static void test_from_json_two_objects(void)
+{
+    assert_json_error("{\"driver\": \"a\"}{\"driver\": \"b\"}",
+                      "Expecting at most one JSON value");
+    assert_json_error("{\"a\": \"}{\"} [1]",
+                      "Expecting at most one JSON value");
+    assert_json_error("true{\"a\": 1}", "JSON option must be an object");
+}
+
+static void test_from_json_whitespace_around_one_object(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(KeyValList) l = keyval_from_json(
+        " \n{\"a\": \"}\\\"{\", \"b\": [{}]}\t\r\n", &err);
+
+    g_assert_no_error(err);
+    g_assert_cmpstr(keyval_get(l, "a"), ==, "}\"{");
+}
+
 static void test_from_json_rejects_null(void)
 {
     assert_json_error("{\"a\": {\"b\": null}}",
@@ -566,6 +586,10 @@ int main(int argc, char **argv)
     g_test_add_func("/keyval/to-json/key-given-twice",
                     test_to_json_key_given_twice);
     g_test_add_func("/keyval/from-json/flattens", test_from_json_flattens);
+    g_test_add_func("/keyval/from-json/two-objects",
+                    test_from_json_two_objects);
+    g_test_add_func("/keyval/from-json/whitespace-around-one-object",
+                    test_from_json_whitespace_around_one_object);
     g_test_add_func("/keyval/from-json/rejects-non-objects",
                     test_from_json_rejects_non_objects);
     g_test_add_func("/keyval/from-json/rejects-null",
