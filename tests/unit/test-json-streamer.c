@@ -140,6 +140,24 @@ static void test_nul_escape_is_refused(void)
     assert_seen(feed("[\"a\\u0000b\"] [\"\\\\u0000\"]", -1), want);
 }
 
+/* Found by fuzz-qmp: json-glib leaked memory on the first of these. */
+static void test_unicode_escapes_that_are_not_characters_are_refused(void)
+{
+    static const char *const want[] = {
+        "E:JSON parse error, \\u escape that is not a Unicode character",
+        "E:JSON parse error, \\u escape that is not a Unicode character",
+        "E:JSON parse error, \\u escape that is not a Unicode character",
+        "E:JSON parse error, \\u escape that is not a Unicode character",
+        "[\"\\uD83D\\uDE00A\"]",
+        NULL,
+    };
+
+    /* A high surrogate followed by a non-surrogate, a lone high and a lone
+     * low surrogate, bad hex digits; then a pair and an escaped 'A'. */
+    assert_seen(feed("[\"\\ud800\\u0041\"] [\"\\ud800\"] [\"\\udc00\"] "
+                     "[\"\\u12g4\"] [\"\\ud83d\\ude00\\u0041\"]", -1), want);
+}
+
 static void test_request_at_the_size_limit_is_accepted(void)
 {
     g_autofree char *text = g_strdup_printf("[\"%0*d\"]", MAX_SIZE - 4, 0);
@@ -219,6 +237,8 @@ int main(int argc, char **argv)
     g_test_add_func("/json-streamer/integer-beyond-int64",
                     test_integer_beyond_int64_is_refused);
     g_test_add_func("/json-streamer/nul-escape", test_nul_escape_is_refused);
+    g_test_add_func("/json-streamer/unicode-escapes-not-characters",
+                    test_unicode_escapes_that_are_not_characters_are_refused);
     g_test_add_func("/json-streamer/size-at-limit",
                     test_request_at_the_size_limit_is_accepted);
     g_test_add_func("/json-streamer/size-past-limit",
