@@ -5,7 +5,7 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 NINJA ?= ninja
 # Suites the sanitizer build runs (guest boots are too slow under ASan).
-SAN_SUITES ?= unit cli qmp qtest hostile fuzz
+SAN_SUITES ?= unit cli qmp qtest mpqemu vhost-user hostile fuzz
 # libFuzzer build (clang, ASan+UBSan): make check runs each target briefly.
 FUZZ_BUILD ?= build-fuzz
 
