@@ -4,6 +4,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/iothread.h"
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
 
@@ -27,6 +28,10 @@ static bool virtio_blk_pci_realize(Device *dev, GError **errp)
 
     if (!virtio_blk_realize(&v->blk, dev, name, errp)) {
         return false;
+    }
+    if (v->blk.private_iothread) {
+        iothread_set_poll_max_ns(v->blk.private_iothread,
+                                 VIRTIO_PCI_POLL_MAX_NS);
     }
     if (!virtio_pci_realize(&v->proxy, &v->blk.vdev, VIRTIO_BLK_PCI_CLASS,
                             errp)) {

@@ -30,6 +30,17 @@
 /* "vectors" default: one per queue plus one for config changes. */
 #define VIRTIO_PCI_VECTORS_AUTO UINT32_MAX
 
+/*
+ * Poll window of the private iothread a virtio-pci device creates when it
+ * is given no iothread=.  A doorbell to a remote PCI device is an MMIO write
+ * that the VMM forwards and waits for: the vCPU stalls a whole round trip
+ * (15-20 us measured through QEMU 7.2's proxy), not the microsecond of an
+ * eventfd write.  Polling the avail ring for longer than QEMU's 32 us keeps
+ * a busy driver from ringing at all (docs/performance.md); an idle device
+ * still sleeps, as the window adapts.
+ */
+#define VIRTIO_PCI_POLL_MAX_NS 200000
+
 typedef struct VirtIOPCIProxy {
     PCIDevice pci_dev;
 

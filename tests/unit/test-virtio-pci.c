@@ -7,6 +7,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/iothread.h"
 #include "hw/pci.h"
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
@@ -444,6 +445,34 @@ static void test_request_through_legacy_bar(Fixture *f, gconstpointer u)
     g_assert_cmpuint(bar_rd(f, 0, 20, 4), ==, 2048);
 }
 
+/* Without iothread= the device's own iothread polls long enough that a busy
+ * driver need not ring the doorbell, a round trip through the VMM. */
+static void test_private_iothread_polls_past_a_doorbell(Fixture *f,
+                                                        gconstpointer u)
+{
+    IOThread *own = iothread_find("v0-iothread");
+
+    g_assert_nonnull(own);
+    g_assert_cmpint(iothread_get_poll_max_ns(own), ==,
+                    VIRTIO_PCI_POLL_MAX_NS);
+}
+
+/* A named iothread keeps the poll window its -object gave it. */
+static void test_named_iothread_keeps_its_window(void)
+{
+    g_autoptr(GError) err = NULL;
+    IOThread *io0 = iothread_create("io0", &err);
+    Fixture f;
+
+    g_assert_no_error(err);
+    setup_with(&f, &full_ops, "iothread=io0");
+    g_assert_null(iothread_find("v0-iothread"));
+    g_assert_cmpint(iothread_get_poll_max_ns(io0), ==,
+                    IOTHREAD_POLL_MAX_NS_DEFAULT);
+    teardown(&f, NULL);
+    iothread_destroy(io0);
+}
+
 static void test_status_zero_resets(Fixture *f, gconstpointer u)
 {
     Ring q;
@@ -563,6 +592,10 @@ int main(int argc, char **argv)
     add("/virtio-pci/io/msix", &full, test_msix_delivers_vectors_not_intx);
     add("/virtio-pci/io/legacy-request", &intx,
         test_request_through_legacy_bar);
+    add("/virtio-pci/iothread/private-polls-past-a-doorbell", &full,
+        test_private_iothread_polls_past_a_doorbell);
+    g_test_add_func("/virtio-pci/iothread/named-keeps-its-window",
+                    test_named_iothread_keeps_its_window);
     add("/virtio-pci/reset/status-zero", &full, test_status_zero_resets);
     add("/virtio-pci/reset/function-reset", &intx,
         test_function_reset_resets_the_device);
