@@ -3,6 +3,7 @@
  */
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/error.h"
+#include "qemu-remote/json-text.h"
 #include "qemu-remote/option.h"
 
 static void keyvalue_free(gpointer p)
@@ -280,6 +281,9 @@ KeyValList *keyval_from_json(const char *str, GError **errp)
     }
     if (!is_single_json_object(str)) {
         error_setg(errp, "Expecting at most one JSON value");
+        return NULL;
+    }
+    if (!json_text_is_valid(str, strlen(str), errp)) {
         return NULL;
     }
     if (!json_parser_load_from_data(parser, str, -1, &local_err)) {

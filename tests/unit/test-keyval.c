@@ -321,6 +321,22 @@ static void test_from_json_two_objects(void)
     assert_json_error("true{\"a\": 1}", "JSON option must be an object");
 }
 
+/* What json-glib would take but corrupt is refused, as in QMP requests. */
+static void test_from_json_text_json_glib_would_corrupt(void)
+{
+    assert_json_error("{\"id\": \"\\ud800\\u0041\"}",
+                      "JSON parse error, \\u escape that is not a "
+                      "Unicode character");
+    assert_json_error("{\"id\": \"\\udc00\"}",
+                      "JSON parse error, \\u escape that is not a "
+                      "Unicode character");
+    assert_json_error("{\"id\": \"a\\u0000b\"}",
+                      "JSON parse error, \\u0000 is not supported");
+    assert_json_error("{\"size\": 99999999999999999999}",
+                      "JSON parse error, integer 99999999999999999999 is "
+                      "out of range");
+}
+
 static void test_from_json_whitespace_around_one_object(void)
 {
     g_autoptr(GError) err = NULL;
@@ -588,6 +604,8 @@ int main(int argc, char **argv)
     g_test_add_func("/keyval/from-json/flattens", test_from_json_flattens);
     g_test_add_func("/keyval/from-json/two-objects",
                     test_from_json_two_objects);
+    g_test_add_func("/keyval/from-json/text-json-glib-would-corrupt",
+                    test_from_json_text_json_glib_would_corrupt);
     g_test_add_func("/keyval/from-json/whitespace-around-one-object",
                     test_from_json_whitespace_around_one_object);
     g_test_add_func("/keyval/from-json/rejects-non-objects",
