@@ -11,7 +11,6 @@
  * LeakSanitizer); the connection may only be closed.
  */
 #include "qemu-remote/osdep.h"
-#include "qemu-remote/fdset.h"
 #include "qemu-remote/iothread.h"
 #include "qemu-remote/log.h"
 #include "block/block.h"
@@ -41,20 +40,9 @@ static FuzzStream fs;
 
 static void fz_init(void)
 {
-    g_autoptr(KeyValList) blockdev = NULL;
-    g_autofree char *add_fd = NULL;
-    int disk;
-
     qr_log_mask = 0;
     fuzz_stream_init(&fs);
-    disk = memfd_create("fuzz-disk", 0);
-    g_assert_cmpint(disk, >=, 0);
-    g_assert_cmpint(ftruncate(disk, DISK_SIZE), ==, 0);
-    add_fd = g_strdup_printf("fd=%d,set=1", disk);
-    g_assert_true(fdset_add_option(add_fd, NULL));
-    blockdev = keyval_parse("driver=file,node-name=disk0,"
-                            "filename=/dev/fdset/1", NULL, NULL);
-    g_assert_nonnull(blockdev_add_keyval(blockdev, NULL));
+    fuzz_stream_open_disk(DISK_SIZE);
     g_assert_nonnull(iothread_create("fuzz-io", NULL));
 }
 

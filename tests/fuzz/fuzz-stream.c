@@ -2,6 +2,10 @@
  * The transport fuzz targets' input program (see fuzz-stream.h).
  */
 #include "fuzz-stream.h"
+#include "fuzz-input.h"
+#include "qemu-remote/fdset.h"
+#include "qemu-remote/option.h"
+#include "block/block.h"
 #include "qemu-remote/sockets.h"
 
 #include <fcntl.h>
@@ -23,30 +27,6 @@ enum {
 
 /* Most fds on one send: as many as SEND_RAM/SEND_EFD can ask for. */
 #define MAX_SEND_FDS 8
-
-typedef struct Input {
-    const uint8_t *p;
-    size_t left;
-} Input;
-
-static uint8_t in8(Input *in)
-{
-    if (!in->left) {
-        return 0;
-    }
-    in->left--;
-    return *in->p++;
-}
-
-static uint16_t in16(Input *in)
-{
-    return in8(in) | (uint16_t)(in8(in) << 8);
-}
-
-static uint32_t in32(Input *in)
-{
-    return in16(in) | ((uint32_t)in16(in) << 16);
-}
 
 /* The next @len bytes (fewer at the end of the input). */
 static const uint8_t *in_bytes(Input *in, size_t *len)
@@ -249,4 +229,19 @@ void fuzz_stream_reset(FuzzStream *fs)
     /* Drops every page the input wrote. */
     g_assert_cmpint(fallocate(fs->ram_fd, FALLOC_FL_PUNCH_HOLE |
                               FALLOC_FL_KEEP_SIZE, 0, FUZZ_RAM_SIZE), ==, 0);
+}
+
+void fuzz_stream_open_disk(uint64_t size)
+{
+    g_autoptr(KeyValList) blockdev = NULL;
+    g_autofree char *add_fd = NULL;
+    int disk = memfd_create("fuzz-disk", 0);
+
+    g_assert_cmpint(disk, >=, 0);
+    g_assert_cmpint(ftruncate(disk, size), ==, 0);
+    add_fd = g_strdup_printf("fd=%d,set=1", disk);
+    g_assert_true(fdset_add_option(add_fd, NULL));
+    blockdev = keyval_parse("driver=file,node-name=disk0,"
+                            "filename=/dev/fdset/1", NULL, NULL);
+    g_assert_nonnull(blockdev_add_keyval(blockdev, NULL));
 }

@@ -44,6 +44,10 @@ typedef struct FuzzStream {
 /* Creates guest RAM; once per process. */
 void fuzz_stream_init(FuzzStream *fs);
 
+/* Opens block node "disk0" on a memfd of @size bytes handed over as
+ * /dev/fdset/1, as a launcher would: the disk of the target's device. */
+void fuzz_stream_open_disk(uint64_t size);
+
 /*
  * Runs the ops of @data against @sock (our end of the transport's
  * socket), draining replies whenever the socket is full, until the input

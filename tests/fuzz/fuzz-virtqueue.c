@@ -13,6 +13,7 @@
 #include "qemu-remote/osdep.h"
 #include "qemu-remote/log.h"
 #include "hw/virtio.h"
+#include "fuzz-input.h"
 
 #include <endian.h>
 #include <linux/virtio_ids.h>
@@ -26,26 +27,6 @@
 #define USED_OFF    0x2000
 #define TABLE_OFF   0x3000              /* indirect tables */
 #define DATA_OFF    0x4000              /* buffers and raw input bytes */
-
-/* Reads the input as a stream; past its end every byte reads as 0. */
-typedef struct Input {
-    const uint8_t *p;
-    size_t left;
-} Input;
-
-static uint8_t in8(Input *in)
-{
-    if (!in->left) {
-        return 0;
-    }
-    in->left--;
-    return *in->p++;
-}
-
-static uint16_t in16(Input *in)
-{
-    return in8(in) | (uint16_t)(in8(in) << 8);
-}
 
 typedef struct Fuzz {
     VirtIODevice vdev;
