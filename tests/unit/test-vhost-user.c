@@ -365,6 +365,23 @@ static void setup_ring(Fixture *f, unsigned index, uint16_t num,
 
 static const uint64_t all_protocol_features = VU_PROTOCOL_FEATURES;
 
+/* A session with every protocol feature and the fake RAM as its memory. */
+static void negotiate_with_ram(Fixture *f)
+{
+    handshake(f, all_protocol_features);
+    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
+                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
+    add_ram(f);
+}
+
+/* ... with ring 0 (128 entries at the start of the RAM) enabled. */
+static void start_ring0(Fixture *f)
+{
+    negotiate_with_ram(f);
+    setup_ring(f, 0, 128, 0, 0);
+    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+}
+
 static void test_get_features_adds_protocol_and_log_bits(Fixture *f,
                                                          gconstpointer d)
 {
@@ -917,10 +934,7 @@ static void test_ring_reaching_past_the_memory_end_is_refused_at_start(
     GError *err = NULL;
     VhostUserVringState en = { .index = 0, .num = 1 };
 
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
+    negotiate_with_ram(f);
     /* Descriptor table of 1024 * 16 bytes starting 4 KiB before the end. */
     setup_ring(f, 0, 1024, MEM_SIZE - 0x1000 - 0x4000, 0);
 
@@ -995,10 +1009,7 @@ static void test_double_start_seabios_then_linux(Fixture *f, gconstpointer d)
 static void test_enabled_ring_without_kick_does_not_start(Fixture *f,
                                                           gconstpointer d)
 {
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
+    negotiate_with_ram(f);
     request_state(f, VHOST_USER_SET_VRING_NUM, 2, 128);
 
     request_state(f, VHOST_USER_SET_VRING_ENABLE, 2, 1);
@@ -1012,12 +1023,7 @@ static void test_call_fd_replaced_while_running_reaches_the_device(
     int call = new_eventfd();
     uint64_t idx = 0;
 
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
-    setup_ring(f, 0, 128, 0, 0);
-    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+    start_ring0(f);
 
     request(f, VHOST_USER_SET_VRING_CALL, &idx, sizeof(idx), &call, 1);
 
@@ -1031,12 +1037,7 @@ static void test_ring_base_is_resumed_after_stop_and_cont(Fixture *f,
 {
     VhostUserVringState st;
 
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
-    setup_ring(f, 0, 128, 0, 0);
-    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+    start_ring0(f);
     f->dev.stop_base[0] = 442;
     request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 0);
     request_state(f, VHOST_USER_GET_VRING_BASE, 0, 0);
@@ -1129,10 +1130,7 @@ static void test_log_base_gets_a_reply_and_logs_with_log_all(Fixture *f,
 
     g_assert_cmpint(ftruncate(logfd, 0x1000), ==, 0);
     bitmap = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, logfd, 0);
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
+    negotiate_with_ram(f);
 
     request(f, VHOST_USER_SET_LOG_BASE, &log, sizeof(log), &logfd, 1);
     g_assert_cmpuint(read_reply_u64(f, VHOST_USER_SET_LOG_BASE), ==, 0);
@@ -1180,12 +1178,7 @@ static void test_log_flag_on_a_running_ring_keeps_it_running(Fixture *f,
         .log_guest_addr = GPA_BASE + 0x4000,
     };
 
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
-    setup_ring(f, 0, 128, 0, 0);
-    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+    start_ring0(f);
 
     request(f, VHOST_USER_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
 
@@ -1204,12 +1197,7 @@ static void test_new_addresses_for_a_running_ring_restart_it(Fixture *f,
         .used_user_addr = UADDR_BASE + 0x14000,
     };
 
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
-    setup_ring(f, 0, 128, 0, 0);
-    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+    start_ring0(f);
 
     request(f, VHOST_USER_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
 
@@ -1243,12 +1231,7 @@ static void test_status_beyond_a_byte_is_refused(Fixture *f, gconstpointer d)
 static void test_reset_device_stops_rings_and_keeps_memory(Fixture *f,
                                                            gconstpointer d)
 {
-    handshake(f, all_protocol_features);
-    request_u64(f, VHOST_USER_SET_FEATURES, DEV_FEATURES |
-                (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
-    add_ram(f);
-    setup_ring(f, 0, 128, 0, 0);
-    request_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+    start_ring0(f);
 
     request(f, VHOST_USER_RESET_DEVICE, NULL, 0, NULL, 0);
 
